@@ -1,0 +1,43 @@
+"""Reading credentials and settings from a dataclass, a namespace or a dict."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Iterable
+
+from .errors import ConfigError
+
+_MISSING = object()
+
+
+def _get(source: Any, name: str) -> Any:
+    if isinstance(source, Mapping):
+        return source.get(name, _MISSING)
+    return getattr(source, name, _MISSING)
+
+
+def read_fields(
+    source: Any,
+    required: Iterable[str],
+    optional: Mapping[str, Any],
+    *,
+    what: str = "key_params",
+) -> dict[str, Any]:
+    """Return ``{field: value}`` for every required and optional field.
+
+    A required field that is absent, ``None`` or an empty string raises
+    ``ConfigError`` naming the field (never its value). Optional fields fall back to
+    their defaults. Unknown extra fields are ignored, so one key object may carry
+    settings for several tools.
+    """
+    if source is None:
+        raise ConfigError(f"{what} is required")
+    out: dict[str, Any] = {}
+    for name in required:
+        value = _get(source, name)
+        if value is _MISSING or value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{what} is missing required field '{name}'")
+        out[name] = value.strip() if isinstance(value, str) else value
+    for name, default in optional.items():
+        value = _get(source, name)
+        out[name] = default if value is _MISSING or value is None else value
+    return out

@@ -1,0 +1,74 @@
+"""Exact decimal helpers: parsing user numbers, stepping and fixed-point formatting.
+
+Everything here is pure and works on ``Decimal``; floats are accepted only at the
+boundary and converted through ``repr`` so ``0.1`` means ``Decimal("0.1")``.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Literal, Union
+
+from .errors import InvalidOrder
+
+Number = Union[Decimal, int, float, str]
+Rounding = Literal["down", "up", "nearest"]
+
+
+def to_decimal(value: Number, name: str = "value") -> Decimal:
+    """Convert user input to a finite ``Decimal`` or raise ``InvalidOrder`` naming it."""
+    if isinstance(value, bool) or value is None:
+        raise InvalidOrder(f"{name} must be a number, got {type(value).__name__}")
+    try:
+        if isinstance(value, Decimal):
+            d = value
+        elif isinstance(value, float):
+            d = Decimal(repr(value))
+        elif isinstance(value, (int, str)):
+            d = Decimal(value.strip() if isinstance(value, str) else value)
+        else:
+            raise InvalidOrder(f"{name} must be a number, got {type(value).__name__}")
+    except InvalidOperation:
+        raise InvalidOrder(f"{name} is not a number: {value!r}") from None
+    if not d.is_finite():
+        raise InvalidOrder(f"{name} must be finite, got {value!r}")
+    return d
+
+
+def step_of(decimals: int) -> Decimal:
+    """``10 ** -decimals`` as an exact Decimal (``decimals`` may be 0)."""
+    return Decimal(1).scaleb(-decimals)
+
+
+def round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
+    """Round ``value`` to a multiple of ``step``.
+
+    ``down`` goes toward -inf, ``up`` toward +inf, ``nearest`` half-up on magnitude.
+    """
+    if step <= 0:
+        raise ValueError("step must be positive")
+    q = value / step
+    if mode == "down":
+        n = q.to_integral_value(rounding=ROUND_FLOOR)
+    elif mode == "up":
+        n = q.to_integral_value(rounding=ROUND_CEILING)
+    else:
+        n = q.quantize(Decimal(1))
+    return n * step
+
+
+def fmt_fixed(value: Decimal, decimals: int) -> str:
+    """Exactly ``decimals`` places, no exponent, no sign on zero.
+
+    The value must already be on the grid; anything finer is truncated toward zero,
+    which callers avoid by rounding first with the direction they need.
+    """
+    q = value.quantize(step_of(decimals), rounding=ROUND_DOWN)
+    if q == 0:
+        q = abs(q)
+    return f"{q:f}"
+
+
+def decimals_of(text: str) -> int:
+    """Number of places after the point in a decimal string (``"1.50"`` → 2)."""
+    _, _, frac = text.partition(".")
+    return len(frac)

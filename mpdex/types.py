@@ -1,0 +1,118 @@
+"""Result shapes of the unified contract (see ``multi_perp_dex.MultiPerpDex``).
+
+Numbers at the boundary are ``float`` (or ``None`` where the exchange gave nothing);
+the exact strings the exchange sent stay available in ``raw`` / ``raw_data``.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Literal, Optional, TypedDict
+
+OrderSide = Literal["buy", "sell"]
+PositionSide = Literal["long", "short"]
+
+
+class OrderResult(TypedDict):
+    id: str | None  # exchange order id (Vest: "0x…"), None if the exchange gave none
+    order_id: str | None  # same as ``id`` (mpdex used both names)
+    client_order_id: str  # the idempotency key (Vest: the signed nonce, as a string)
+    symbol: str
+    side: OrderSide
+    size: float
+    price: float | None  # limit price; for market orders the slippage cap that was signed
+    order_type: Literal["market", "limit"]
+    status: str  # "NEW", "FILLED", … as reported by the exchange, upper-case
+    raw: Any
+
+
+class Position(TypedDict):
+    symbol: str
+    side: PositionSide
+    size: float  # always positive
+    entry_price: float
+    unrealized_pnl: float
+    liquidation_price: Optional[float]
+    raw_data: Any
+
+
+class _CollateralRequired(TypedDict):
+    available_collateral: float
+    total_collateral: float
+
+
+class Collateral(_CollateralRequired, total=False):
+    unrealized_pnl: float
+    margin_used: float
+    raw: Any
+
+
+class OpenOrder(TypedDict):
+    id: str
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: OrderSide
+    size: float
+    filled_size: float
+    price: float | None
+    order_type: str  # "limit", "market", "stop_loss", "take_profit"
+    status: str
+    reduce_only: bool
+    created_at: int | None  # ms since epoch
+
+
+class _CancelRequired(TypedDict):
+    id: str
+    order_id: str
+    symbol: str
+    status: Literal["ok", "error"]
+    error: str | None
+
+
+class CancelResult(_CancelRequired, total=False):
+    exception: BaseException  # the typed error behind ``status == "error"``
+
+
+class OrderBook(TypedDict):
+    bids: List[List[float]]  # [[price, size], …] best (highest) first
+    asks: List[List[float]]  # [[price, size], …] best (lowest) first
+    time: int  # ms since epoch when this snapshot was received
+
+
+class _LeverageRequired(TypedDict):
+    symbol: str
+    leverage: Optional[int]
+    margin_mode: Optional[str]
+    max_leverage: Optional[int]
+    available_margin_modes: List[str]
+    status: Literal["ok", "error", "not_implemented"]
+
+
+class LeverageInfo(_LeverageRequired, total=False):
+    message: str
+
+
+class _LeverageUpdateRequired(TypedDict):
+    status: Literal["ok", "error", "not_implemented"]
+    leverage: Optional[int]
+    margin_mode: Optional[str]
+
+
+class LeverageUpdate(_LeverageUpdateRequired, total=False):
+    symbol: str
+    message: str
+
+
+class AvailableSymbols(TypedDict):
+    perp: List[str]
+
+
+WS_SUPPORT_KEYS = (
+    "get_mark_price",
+    "get_position",
+    "get_open_orders",
+    "get_collateral",
+    "get_orderbook",
+    "create_order",
+    "cancel_orders",
+    "update_leverage",
+)

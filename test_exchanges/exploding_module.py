@@ -1,0 +1,1 @@
+raise RuntimeError("this module must never be imported by the factory tests")

@@ -1,0 +1,278 @@
+"""Vest signing: pure functions, no I/O, no clock, no globals beyond constants.
+
+Recipes (vest-api.md §2.2, §4):
+
+* order / cancel / LP / withdraw: ``h = keccak256(abi.encode(fields…))``, then an
+  EIP-191 personal-sign over the 32 raw bytes of ``h`` with the *signing* key;
+* registration: EIP-712 ``SignerProof(address approvedSigner,uint256 signerExpiry)``
+  under the domain ``{name: VestRouterV2, version: 0.0.1, verifyingContract}`` (no
+  chainId), signed with the *primary* key.
+
+Signatures are ``0x`` + r(32) ‖ s(32) ‖ v(1) hex with v ∈ {27, 28}. The hot path uses a
+cached ``coincurve`` key (libsecp256k1, RFC 6979 nonces, low-s: byte-identical to
+eth-account) and a hand-rolled encoder for the few ABI types involved.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from coincurve import PrivateKey, PublicKey
+from Crypto.Hash import keccak as _keccak_mod
+
+__all__ = [
+    "VERIFYING_CONTRACTS",
+    "keccak256",
+    "abi_encode",
+    "order_hash",
+    "order_digest",
+    "cancel_hash",
+    "lp_hash",
+    "withdraw_hash",
+    "personal_digest",
+    "register_digest",
+    "sign_order",
+    "sign_register",
+    "recover_address",
+    "address_of",
+    "to_checksum_address",
+    "VestSigner",
+]
+
+VERIFYING_CONTRACTS = {
+    "prod": "0x919386306C47b2Fe1036e3B4F7C40D22D2461a23",
+    "dev": "0x8E4D87AEf4AC4D5415C35A12319013e34223825B",
+}
+
+ORDER_TYPES = ("uint256", "uint256", "string", "string", "bool", "string", "string", "bool")
+CANCEL_TYPES = ("uint256", "uint256", "string")
+LP_TYPES = ("uint256", "uint256", "string", "string")
+WITHDRAW_TYPES = ("uint256", "uint256", "bool", "address", "address", "address", "uint256", "uint256")
+
+_PERSONAL_PREFIX = b"\x19Ethereum Signed Message:\n32"
+_UINT256_MAX = (1 << 256) - 1
+
+
+def keccak256(data: bytes) -> bytes:
+    return _keccak_mod.new(digest_bits=256, data=data).digest()
+
+
+def _uint(value: int) -> bytes:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT256_MAX:
+        raise ValueError(f"uint256 out of range: {value!r}")
+    return value.to_bytes(32, "big")
+
+
+def _address(value: str) -> bytes:
+    raw = bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
+    if len(raw) != 20:
+        raise ValueError("address must be 20 bytes")
+    return b"\x00" * 12 + raw
+
+
+def abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
+    """Standard (non-packed) ABI encoding for ``uint256``, ``bool``, ``address`` and
+    ``string`` — the only types Vest's payloads use. Equal to ``eth_abi.encode``."""
+    if len(types) != len(values):
+        raise ValueError("types and values differ in length")
+    head: list[bytes] = []
+    tail: list[bytes] = []
+    offset = 32 * len(types)
+    for typ, value in zip(types, values):
+        if typ == "string":
+            if not isinstance(value, str):
+                raise ValueError(f"string expected, got {type(value).__name__}")
+            data = value.encode("utf-8")
+            padded = data + b"\x00" * (-len(data) % 32)
+            head.append(offset.to_bytes(32, "big"))
+            tail.append(len(data).to_bytes(32, "big") + padded)
+            offset += 32 + len(padded)
+        elif typ == "uint256":
+            head.append(_uint(value))
+        elif typ == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"bool expected, got {type(value).__name__}")
+            head.append(b"\x00" * 31 + (b"\x01" if value else b"\x00"))
+        elif typ == "address":
+            head.append(_address(value))
+        else:
+            raise ValueError(f"unsupported ABI type {typ}")
+    return b"".join(head) + b"".join(tail)
+
+
+def personal_digest(message_hash: bytes) -> bytes:
+    """EIP-191 digest of 32 raw bytes: ``keccak256("\\x19Ethereum Signed Message:\\n32" ‖ h)``."""
+    return keccak256(_PERSONAL_PREFIX + message_hash)
+
+
+def order_hash(order: Mapping[str, Any]) -> bytes:
+    """keccak256 of the ABI-encoded order fields (the vectors' ``args_hash``)."""
+    return keccak256(
+        abi_encode(
+            ORDER_TYPES,
+            (
+                order["time"],
+                order["nonce"],
+                order["orderType"],
+                order["symbol"],
+                order["isBuy"],
+                order["size"],
+                order["limitPrice"],
+                order["reduceOnly"],
+            ),
+        )
+    )
+
+
+def order_digest(order: Mapping[str, Any]) -> bytes:
+    """The 32 bytes the signing key signs for an order (EIP-191 over ``order_hash``)."""
+    return personal_digest(order_hash(order))
+
+
+def cancel_hash(cancel: Mapping[str, Any]) -> bytes:
+    return keccak256(abi_encode(CANCEL_TYPES, (cancel["time"], cancel["nonce"], cancel["id"])))
+
+
+def lp_hash(lp: Mapping[str, Any]) -> bytes:
+    return keccak256(abi_encode(LP_TYPES, (lp["time"], lp["nonce"], lp["orderType"], lp["size"])))
+
+
+def withdraw_hash(withdraw: Mapping[str, Any], account: str, token_address: str) -> bytes:
+    """Hash of a withdrawal; the body's ``token`` is a name, the hash takes its address."""
+    return keccak256(
+        abi_encode(
+            WITHDRAW_TYPES,
+            (
+                withdraw["time"],
+                withdraw["nonce"],
+                False,  # isDeposit
+                account,
+                withdraw["recipient"],
+                token_address,
+                withdraw["size"],
+                withdraw["chainId"],
+            ),
+        )
+    )
+
+
+_EIP712_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,address verifyingContract)")
+_SIGNER_PROOF_TYPEHASH = keccak256(b"SignerProof(address approvedSigner,uint256 signerExpiry)")
+
+
+def domain_separator(network: str) -> bytes:
+    try:
+        contract = VERIFYING_CONTRACTS[network]
+    except KeyError:
+        raise ValueError(f"network must be one of {sorted(VERIFYING_CONTRACTS)}") from None
+    return keccak256(
+        _EIP712_DOMAIN_TYPEHASH
+        + keccak256(b"VestRouterV2")
+        + keccak256(b"0.0.1")
+        + _address(contract)
+    )
+
+
+_DOMAIN_SEPARATORS = {net: domain_separator(net) for net in VERIFYING_CONTRACTS}
+
+
+def register_struct_hash(signing_address: str, expiry_ms: int) -> bytes:
+    return keccak256(_SIGNER_PROOF_TYPEHASH + _address(signing_address) + _uint(expiry_ms))
+
+
+def register_digest(signing_address: str, expiry_ms: int, network: str = "prod") -> bytes:
+    """EIP-712 digest of ``SignerProof(signing_address, expiry_ms)`` for ``network``."""
+    if network not in _DOMAIN_SEPARATORS:
+        raise ValueError(f"network must be one of {sorted(VERIFYING_CONTRACTS)}")
+    return keccak256(b"\x19\x01" + _DOMAIN_SEPARATORS[network] + register_struct_hash(signing_address, expiry_ms))
+
+
+def _key_bytes(private_key: str | bytes) -> bytes:
+    if isinstance(private_key, bytes):
+        raw = private_key
+    else:
+        text = private_key.strip()
+        raw = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
+    if len(raw) != 32:
+        raise ValueError("private key must be 32 bytes")
+    return raw
+
+
+def _sign_digest(key: PrivateKey, digest: bytes) -> str:
+    sig = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ recid
+    return "0x" + sig[:64].hex() + ("1b" if sig[64] == 0 else "1c")
+
+
+def to_checksum_address(address: str | bytes) -> str:
+    """EIP-55 mixed-case form of a 20-byte address."""
+    hex_addr = address.hex() if isinstance(address, bytes) else address.lower().removeprefix("0x")
+    digest = keccak256(hex_addr.encode("ascii")).hex()
+    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(hex_addr))
+
+
+def _address_of_public(pub: PublicKey) -> str:
+    return to_checksum_address(keccak256(pub.format(compressed=False)[1:])[-20:])
+
+
+def address_of(private_key: str | bytes) -> str:
+    """Checksummed address of a private key."""
+    return _address_of_public(PrivateKey(_key_bytes(private_key)).public_key)
+
+
+def recover_address(digest: bytes, signature: str) -> str:
+    """Checksummed address that produced ``signature`` over ``digest``.
+
+    Raises ``ValueError`` for anything that is not a well-formed 65-byte signature.
+    """
+    if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
+        raise ValueError("signature must be 0x + 130 hex characters")
+    raw = bytes.fromhex(signature[2:])
+    v = raw[64]
+    if v in (27, 28):
+        v -= 27
+    if v not in (0, 1):
+        raise ValueError("signature has an invalid recovery id")
+    try:
+        pub = PublicKey.from_signature_and_message(raw[:64] + bytes([v]), digest, hasher=None)
+    except Exception as exc:  # coincurve raises plain Exception for unrecoverable input
+        raise ValueError("signature does not recover to a public key") from exc
+    return _address_of_public(pub)
+
+
+def sign_order(private_key: str | bytes, order: Mapping[str, Any]) -> str:
+    """Sign an order mapping (``time, nonce, orderType, symbol, isBuy, size,
+    limitPrice, reduceOnly``; sizes and prices as the exact strings that will be sent)."""
+    return _sign_digest(PrivateKey(_key_bytes(private_key)), order_digest(order))
+
+
+def sign_register(primary_private_key: str | bytes, signing_address: str, expiry_ms: int, network: str = "prod") -> str:
+    """EIP-712 ``SignerProof`` signature by the primary key, for ``/register``."""
+    return _sign_digest(PrivateKey(_key_bytes(primary_private_key)), register_digest(signing_address, expiry_ms, network))
+
+
+class VestSigner:
+    """One signing key, parsed once; every ``sign_*`` is a pure function of its input."""
+
+    __slots__ = ("_key", "address")
+
+    def __init__(self, private_key: str | bytes) -> None:
+        self._key = PrivateKey(_key_bytes(private_key))
+        self.address: str = _address_of_public(self._key.public_key)
+
+    def __repr__(self) -> str:  # never the key
+        return f"VestSigner(address={self.address})"
+
+    def sign_order(self, order: Mapping[str, Any]) -> str:
+        return _sign_digest(self._key, order_digest(order))
+
+    def sign_cancel(self, cancel: Mapping[str, Any]) -> str:
+        return _sign_digest(self._key, personal_digest(cancel_hash(cancel)))
+
+    def sign_lp(self, lp: Mapping[str, Any]) -> str:
+        return _sign_digest(self._key, personal_digest(lp_hash(lp)))
+
+    def sign_withdraw(self, withdraw: Mapping[str, Any], account: str, token_address: str) -> str:
+        return _sign_digest(self._key, personal_digest(withdraw_hash(withdraw, account, token_address)))
+
+    def sign_register(self, signing_address: str, expiry_ms: int, network: str = "prod") -> str:
+        """Use when this signer holds the *primary* key."""
+        return _sign_digest(self._key, register_digest(signing_address, expiry_ms, network))
