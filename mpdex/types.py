@@ -11,7 +11,7 @@ OrderSide = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
 
 
-class OrderResult(TypedDict):
+class _OrderResultRequired(TypedDict):
     id: str | None  # exchange order id (Vest: "0x…"), None if the exchange gave none
     order_id: str | None  # same as ``id`` (mpdex used both names)
     client_order_id: str  # the idempotency key (Vest: the signed nonce, as a string)
@@ -22,6 +22,11 @@ class OrderResult(TypedDict):
     order_type: Literal["market", "limit"]
     status: str  # "NEW", "FILLED", … as reported by the exchange, upper-case
     raw: Any
+
+
+class OrderResult(_OrderResultRequired, total=False):
+    filled_size: float  # base units filled so far, when known
+    avg_price: float | None  # average fill price, when anything filled
 
 
 class Position(TypedDict):
