@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Callable, Dict, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError, NotSupported
@@ -17,7 +18,7 @@ __all__ = ["create_exchange", "symbol_create", "SYMBOL_FORMATS", "EXCHANGES", "l
 log = logging.getLogger("mpdex.factory")
 
 #: name -> (module, class). Add an exchange here and nowhere else.
-EXCHANGES: Dict[str, Tuple[str, str]] = {
+EXCHANGES: dict[str, tuple[str, str]] = {
     "vest": ("wrappers.vest", "VestExchange"),
 }
 
@@ -66,7 +67,7 @@ async def create_exchange(exchange_platform: str, key_params: Any = None, **opti
         raise
 
 
-def _vest_symbol(coin: str, quote: Optional[str] = None) -> str:
+def _vest_symbol(coin: str, quote: str | None = None) -> str:
     # Native symbols (BTC-PERP, AAPL-USD-PERP, kBONK-PERP) pass through untouched.
     if coin.upper().endswith("-PERP"):
         return coin
@@ -78,15 +79,15 @@ def _vest_symbol(coin: str, quote: Optional[str] = None) -> str:
 #: exchange -> (coin, quote) -> native perp symbol. Vest equities/FX are listed as
 #: ``AAPL-USD-PERP`` but also answer to their display name ``AAPL-PERP``, which is
 #: what this returns; ``VestExchange`` resolves either against its loaded markets.
-SYMBOL_FORMATS: Dict[str, Callable[[str, Optional[str]], str]] = {
+SYMBOL_FORMATS: dict[str, Callable[[str, str | None], str]] = {
     "vest": _vest_symbol,
 }
 
-_SPOT_SUPPORT: Dict[str, bool] = {"vest": False}
+_SPOT_SUPPORT: dict[str, bool] = {"vest": False}
 
 
 def symbol_create(
-    exchange_platform: str, coin: str, *, is_spot: bool = False, quote: Optional[str] = None
+    exchange_platform: str, coin: str, *, is_spot: bool = False, quote: str | None = None
 ) -> str:
     """Native symbol for ``coin`` on ``exchange_platform`` (``("vest", "btc")`` → ``"BTC-PERP"``).
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from mpdex.types import (
     WS_SUPPORT_KEYS,
@@ -41,14 +41,14 @@ class MultiPerpDex(ABC):
         self.has_spot: bool = False
         self.has_margin_mode: bool = False
         #: {"perp": [native symbols]} once ``init()`` has loaded the markets
-        self.available_symbols: Dict[str, List[str]] = {"perp": []}
+        self.available_symbols: dict[str, list[str]] = {"perp": []}
         #: the pooled socket client, ``None`` while the exchange runs on REST alone
         self.ws_client: Any = None
         #: which methods are served from a live WebSocket state (exactly mpdex's keys)
-        self.ws_supported: Dict[str, bool] = {k: False for k in WS_SUPPORT_KEYS}
+        self.ws_supported: dict[str, bool] = {k: False for k in WS_SUPPORT_KEYS}
 
     @abstractmethod
-    async def init(self) -> "MultiPerpDex":
+    async def init(self) -> MultiPerpDex:
         """Load markets and precision, acquire pooled sockets; return ``self``."""
 
     @abstractmethod
@@ -61,9 +61,9 @@ class MultiPerpDex(ABC):
         order_type: str = "market",
         *,
         is_reduce_only: bool = False,
-        time_in_force: Optional[str] = None,
-        client_id: Optional[Any] = None,
-        slippage: Optional[Any] = None,
+        time_in_force: str | None = None,
+        client_id: Any | None = None,
+        slippage: Any | None = None,
     ) -> OrderResult:
         """Place an order. ``price`` given ⇒ limit order, otherwise market.
 
@@ -72,14 +72,14 @@ class MultiPerpDex(ABC):
         """
 
     @abstractmethod
-    async def get_position(self, symbol: str) -> Optional[Position]:
+    async def get_position(self, symbol: str) -> Position | None:
         """``None`` when flat, else ``{symbol, side, size, entry_price,
         unrealized_pnl, liquidation_price, raw_data}`` (``size`` positive)."""
 
     @abstractmethod
     async def close_position(
-        self, symbol: str, position: Optional[Position] = None, *, is_reduce_only: bool = True
-    ) -> Optional[OrderResult]:
+        self, symbol: str, position: Position | None = None, *, is_reduce_only: bool = True
+    ) -> OrderResult | None:
         """Close the whole position with a market order; ``None`` when flat."""
 
     @abstractmethod
@@ -87,7 +87,7 @@ class MultiPerpDex(ABC):
         """``{available_collateral, total_collateral, ...}`` in the quote currency."""
 
     @abstractmethod
-    async def get_open_orders(self, symbol: Optional[str] = None) -> List[OpenOrder]:
+    async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
         """Open orders (all markets when ``symbol`` is None); ``[]`` when none.
 
         Each: ``{id, order_id, client_order_id, symbol, side, size, filled_size,
@@ -96,8 +96,8 @@ class MultiPerpDex(ABC):
 
     @abstractmethod
     async def cancel_orders(
-        self, symbol: str, open_orders: Optional[List[OpenOrder]] = None
-    ) -> List[CancelResult]:
+        self, symbol: str, open_orders: list[OpenOrder] | None = None
+    ) -> list[CancelResult]:
         """Cancel the given orders (default: every open order of ``symbol``).
 
         One ``{id, order_id, symbol, status: "ok"|"error", error}`` per order.
@@ -117,7 +117,7 @@ class MultiPerpDex(ABC):
 
     @abstractmethod
     async def update_leverage(
-        self, symbol: str, leverage: Optional[int] = None, margin_mode: Optional[str] = None
+        self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
     ) -> LeverageUpdate:
         """``{status: "ok"|"error"|"not_implemented", leverage, margin_mode, message?}``."""
 
@@ -145,8 +145,8 @@ class MultiPerpDexMixin:
     PERP_QUOTE = "USDC"
 
     async def close_position(
-        self, symbol: str, position: Optional[Position] = None, *, is_reduce_only: bool = True
-    ) -> Optional[OrderResult]:
+        self, symbol: str, position: Position | None = None, *, is_reduce_only: bool = True
+    ) -> OrderResult | None:
         """Close ``position`` (fetched when not given) with one market order for its
         whole size on the opposite side, reduce-only unless told otherwise.
 
@@ -171,7 +171,7 @@ class MultiPerpDexMixin:
         return result
 
     async def get_available_symbols(self) -> AvailableSymbols:
-        symbols: Dict[str, List[str]] = getattr(self, "available_symbols", {}) or {}
+        symbols: dict[str, list[str]] = getattr(self, "available_symbols", {}) or {}
         return {"perp": list(symbols.get("perp", []))}
 
     async def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
@@ -189,7 +189,7 @@ class MultiPerpDexMixin:
         }
 
     async def update_leverage(
-        self, symbol: str, leverage: Optional[int] = None, margin_mode: Optional[str] = None
+        self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
     ) -> LeverageUpdate:
         return {
             "status": "not_implemented",

@@ -1,8 +1,8 @@
 """Reading credentials and settings from a dataclass, a namespace or a dict."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .errors import ConfigError
 

@@ -6,11 +6,11 @@ boundary and converted through ``repr`` so ``0.1`` means ``Decimal("0.1")``.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, InvalidOperation
-from typing import Literal, Union
+from typing import Literal
 
 from .errors import InvalidOrder
 
-Number = Union[Decimal, int, float, str]
+Number = Decimal | int | float | str
 Rounding = Literal["down", "up", "nearest"]
 
 

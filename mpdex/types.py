@@ -5,7 +5,7 @@ the exact strings the exchange sent stay available in ``raw`` / ``raw_data``.
 """
 from __future__ import annotations
 
-from typing import Any, List, Literal, Optional, TypedDict
+from typing import Any, Literal, TypedDict
 
 OrderSide = Literal["buy", "sell"]
 PositionSide = Literal["long", "short"]
@@ -35,7 +35,7 @@ class Position(TypedDict):
     size: float  # always positive
     entry_price: float
     unrealized_pnl: float
-    liquidation_price: Optional[float]
+    liquidation_price: float | None
     raw_data: Any
 
 
@@ -78,17 +78,17 @@ class CancelResult(_CancelRequired, total=False):
 
 
 class OrderBook(TypedDict):
-    bids: List[List[float]]  # [[price, size], …] best (highest) first
-    asks: List[List[float]]  # [[price, size], …] best (lowest) first
+    bids: list[list[float]]  # [[price, size], …] best (highest) first
+    asks: list[list[float]]  # [[price, size], …] best (lowest) first
     time: int  # ms since epoch when this snapshot was received
 
 
 class _LeverageRequired(TypedDict):
     symbol: str
-    leverage: Optional[int]
-    margin_mode: Optional[str]
-    max_leverage: Optional[int]
-    available_margin_modes: List[str]
+    leverage: int | None
+    margin_mode: str | None
+    max_leverage: int | None
+    available_margin_modes: list[str]
     status: Literal["ok", "error", "not_implemented"]
 
 
@@ -98,8 +98,8 @@ class LeverageInfo(_LeverageRequired, total=False):
 
 class _LeverageUpdateRequired(TypedDict):
     status: Literal["ok", "error", "not_implemented"]
-    leverage: Optional[int]
-    margin_mode: Optional[str]
+    leverage: int | None
+    margin_mode: str | None
 
 
 class LeverageUpdate(_LeverageUpdateRequired, total=False):
@@ -108,7 +108,7 @@ class LeverageUpdate(_LeverageUpdateRequired, total=False):
 
 
 class AvailableSymbols(TypedDict):
-    perp: List[str]
+    perp: list[str]
 
 
 WS_SUPPORT_KEYS = (

@@ -9,7 +9,7 @@ from mpdex.errors import ExchangeUnavailable
 class FakeExchange:
     KEY_FIELDS = ("api_key", "secret")
     OPTIONAL_KEY_FIELDS: ClassVar[dict[str, Any]] = {"region": "eu", "fail_init": False}
-    instances: ClassVar[list["FakeExchange"]] = []
+    instances: ClassVar[list[FakeExchange]] = []
 
     def __init__(self, api_key: str, secret: str, region: str, fail_init: bool, **options: Any) -> None:
         self.api_key, self.secret, self.region = api_key, secret, region
@@ -19,7 +19,7 @@ class FakeExchange:
         self.closed = 0
         FakeExchange.instances.append(self)
 
-    async def init(self) -> "FakeExchange":
+    async def init(self) -> FakeExchange:
         if self.fail_init:
             raise ExchangeUnavailable("exchangeInfo unreachable")
         self.initialised = True

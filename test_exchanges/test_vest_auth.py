@@ -14,7 +14,7 @@ ORDER_FIELDS = ("time", "nonce", "orderType", "symbol", "isBuy", "size", "limitP
 
 
 def _order(values):
-    return dict(zip(ORDER_FIELDS, values))
+    return dict(zip(ORDER_FIELDS, values, strict=True))
 
 
 def test_keys_and_addresses(vectors):
@@ -38,11 +38,11 @@ def test_order_vectors(vectors, name):
 def test_cancel_lp_withdraw_vectors(vectors):
     signer = va.VestSigner(vectors["keys"]["signing_private_key"])
     c = vectors["cancel"]
-    cancel = dict(zip(("time", "nonce", "id"), c["values"]))
+    cancel = dict(zip(("time", "nonce", "id"), c["values"], strict=True))
     assert "0x" + va.cancel_hash(cancel).hex() == c["args_hash"]
     assert signer.sign_cancel(cancel) == c["signature"]
     lp = vectors["lp_deposit"]
-    lp_body = dict(zip(("time", "nonce", "orderType", "size"), lp["values"]))
+    lp_body = dict(zip(("time", "nonce", "orderType", "size"), lp["values"], strict=True))
     assert "0x" + va.lp_hash(lp_body).hex() == lp["args_hash"]
     assert signer.sign_lp(lp_body) == lp["signature"]
     w = vectors["withdraw_base_usdc"]["values"]

@@ -14,7 +14,8 @@ eth-account) and a hand-rolled encoder for the few ABI types involved.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from coincurve import PrivateKey, PublicKey
 from Crypto.Hash import keccak as _keccak_mod
@@ -77,7 +78,7 @@ def abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     head: list[bytes] = []
     tail: list[bytes] = []
     offset = 32 * len(types)
-    for typ, value in zip(types, values):
+    for typ, value in zip(types, values, strict=True):
         if typ == "string":
             if not isinstance(value, str):
                 raise ValueError(f"string expected, got {type(value).__name__}")

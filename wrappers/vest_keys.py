@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError
@@ -43,9 +43,9 @@ class VestKey:
     primary_address: str
     account_group: int = 0
     network: str = "prod"
-    rest_url: Optional[str] = None
-    ws_url: Optional[str] = None
-    proxy: Optional[str] = None
+    rest_url: str | None = None
+    ws_url: str | None = None
+    proxy: str | None = None
 
     def __repr__(self) -> str:
         shown = []
