@@ -23,3 +23,21 @@ def load_sample(name: str) -> object:
 @pytest.fixture
 def vectors() -> dict:
     return load_sample("signing_vectors.json")  # type: ignore[return-value]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live-keys",
+        default=None,
+        metavar="PATH",
+        help="a pk_vest.py-style keys file; enables the read-only live smoke test against real Vest servers",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--live-keys"):
+        return
+    skip_live = pytest.mark.skip(reason="live smoke test: pass --live-keys PATH to run it")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip_live)
