@@ -1,0 +1,214 @@
+"""Loopback helpers for the socket tests: a controllable WebSocket server that speaks the
+Vest frame protocol, a counting HTTP CONNECT proxy, and a task-hygiene check."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+
+class ControlledServer:
+    """A WebSocket server on 127.0.0.1:0 that acks ``SUBSCRIBE``, answers ``PING`` with
+    ``{"data":"PONG"}``, publishes a frame per subscribed channel every ``tick`` seconds,
+    and misbehaves on request: drop every socket, go silent, reject handshakes."""
+
+    def __init__(self, tick: float = 0.05) -> None:
+        self.tick = tick
+        self.server: Server | None = None
+        self.port = 0
+        self.connections: list[ServerConnection] = []
+        #: channels subscribed per connection, in order, duplicates included
+        self.subscriptions: dict[ServerConnection, list[str]] = {}
+        self.connect_count = 0
+        self.rejected = 0
+        self.paths: list[str] = []
+        self._reject: list[tuple[int, float | None]] = []
+        self._silenced: dict[ServerConnection, float] = {}
+        self._seq = itertools.count(1)
+        self._publisher: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws-api?version=1.0"
+
+    async def __aenter__(self) -> ControlledServer:
+        self.server = await serve(
+            self._handler, "127.0.0.1", 0, process_request=self._process_request, ping_interval=None
+        )
+        self.port = self.server.sockets[0].getsockname()[1]
+        self._publisher = asyncio.create_task(self._publish())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._publisher:
+            self._publisher.cancel()
+            await asyncio.gather(self._publisher, return_exceptions=True)
+        if self.server:
+            self.server.close()
+            await self.server.wait_closed()
+
+    # --- faults
+    def reject_next(self, n: int, status: int = 429, retry_after: float | None = None) -> None:
+        self._reject.extend([(status, retry_after)] * n)
+
+    async def drop_all(self, code: int = 1012) -> int:
+        live = [c for c in self.connections if c.close_code is None]
+        await asyncio.gather(*(c.close(code) for c in live), return_exceptions=True)
+        return len(live)
+
+    def silence(self, seconds: float) -> None:
+        """The sockets open now stay open but send nothing (no data, no PONG)."""
+        until = asyncio.get_running_loop().time() + seconds
+        for c in self.open_connections():
+            self._silenced[c] = until
+
+    def is_silent(self, ws: ServerConnection) -> bool:
+        return asyncio.get_running_loop().time() < self._silenced.get(ws, 0.0)
+
+    async def broadcast_raw(self, data: str | bytes) -> None:
+        for c in self.open_connections():
+            await c.send(data)
+
+    def open_connections(self) -> list[ServerConnection]:
+        return [c for c in self.connections if c.close_code is None]
+
+    def live_subscriptions(self) -> list[list[str]]:
+        return [self.subscriptions[c] for c in self.open_connections()]
+
+    # --- internals
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        self.paths.append(request.path)
+        if self._reject:
+            status, retry_after = self._reject.pop(0)
+            self.rejected += 1
+            headers = Headers()
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
+            body = json.dumps({"code": status, "msg": "Rate limited"}).encode()
+            return Response(status, "Rejected", headers, body)
+        return None
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        self.connect_count += 1
+        self.connections.append(ws)
+        self.subscriptions[ws] = []
+        try:
+            async for raw in ws:
+                if not self.is_silent(ws):
+                    await self._answer(ws, raw)
+        except ConnectionClosed:
+            pass
+
+    async def _answer(self, ws: ServerConnection, raw: str | bytes) -> None:
+        msg = orjson.loads(raw)
+        method = msg.get("method")
+        if method == "PING":
+            await ws.send('{"data":"PONG"}')
+        elif method == "SUBSCRIBE":
+            self.subscriptions[ws].extend(msg["params"])
+            await ws.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
+        elif method == "UNSUBSCRIBE":
+            for ch in msg["params"]:
+                if ch in self.subscriptions[ws]:
+                    self.subscriptions[ws].remove(ch)
+            await ws.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
+
+    async def _publish(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            seq = next(self._seq)
+            for ws in self.open_connections():
+                if self.is_silent(ws):
+                    continue
+                for ch in dict.fromkeys(self.subscriptions.get(ws, ())):
+                    try:
+                        await ws.send(orjson.dumps({"channel": ch, "data": {"seq": seq}}).decode())
+                    except Exception:
+                        break
+
+
+class ConnectProxy:
+    """A minimal HTTP CONNECT proxy on 127.0.0.1:0 that counts the tunnels it opens."""
+
+    def __init__(self) -> None:
+        self.tunnels = 0
+        self.targets: list[str] = []
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> ConnectProxy:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._server is not None
+        self._server.close()
+        for w in list(self._writers):
+            w.close()
+        for t in list(self._pipes):
+            t.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        head = await reader.readuntil(b"\r\n\r\n")
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        if method != "CONNECT":
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            writer.close()
+            return
+        host, port = target.rsplit(":", 1)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        self._writers.add(up_writer)
+        self.tunnels += 1
+        self.targets.append(target)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(src, dst))
+            self._pipes.add(task)
+            task.add_done_callback(self._pipes.discard)
+
+    @staticmethod
+    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        try:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            dst.close()
+
+
+def leftover_tasks(baseline: Iterable[asyncio.Task[Any]] = ()) -> set[asyncio.Task[Any]]:
+    """Tasks still alive besides the current one and ``baseline``."""
+    skip = set(baseline) | {asyncio.current_task()}
+    return {t for t in asyncio.all_tasks() if t not in skip and not t.done()}
+
+
+async def eventually(predicate: Any, timeout: float = 3.0, interval: float = 0.01) -> bool:
+    """Poll ``predicate()`` until true or ``timeout``; returns its last value."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value or loop.time() >= end:
+            return bool(value)
+        await asyncio.sleep(interval)

@@ -1,0 +1,439 @@
+"""The socket life cycle shared by every exchange: connect, keep alive, detect death, reconnect.
+
+``BaseWSClient`` owns one supervisor task that connects, replays subscriptions, reads
+frames and reconnects with jittered exponential backoff. Exactly one reconnect is in flight
+at any time because only the supervisor ever opens a socket; everything else (the ping task,
+the silence watchdog, an exchange that wants a fresh listen key) can only *ask* for a
+reconnect, and only for the socket generation it was started for, so a stale task can never
+close a newer socket.
+
+Subclasses declare the endpoint and timings as class settings (each overridable per
+instance) and implement the hooks:
+
+* ``_handle_message(msg)``  — one decoded frame (synchronous: it runs on the hot path);
+* ``_resubscribe()``        — replay every subscription on a fresh socket;
+* ``_build_ping_message()`` — the application-level ping, or ``None`` for none;
+* optional: ``_connect_url()`` (e.g. fetch a listen key first), ``_on_connected()``,
+  ``_on_disconnected(code, reason)``, ``_retry_delay_for_close(code)``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from wrappers.vest_keys import redact_url
+
+try:  # optional: some Vest hosts send Brotli-compressed JSON in binary frames
+    import brotli as _brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+except ImportError:  # pragma: no cover - exercised only without the extra installed
+    try:
+        import brotlicffi as _brotli  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        _brotli = None
+
+__all__ = ["BaseWSClient", "BROTLI_AVAILABLE"]
+
+log = logging.getLogger("mpdex.ws")
+
+BROTLI_AVAILABLE = _brotli is not None
+_ERROR_LOG_EVERY = 1000  # after the first few, log one handler/decode failure in this many
+
+
+class BaseWSClient:
+    """An exchange-neutral, self-healing WebSocket client.
+
+    Lifecycle: ``await start()`` launches the supervisor and waits (up to the connect
+    timeout) for the first socket; ``await close()`` stops every task and awaits them.
+    Reads never block on the socket: subclasses keep caches that the hot path fills.
+    """
+
+    #: endpoint (subclasses or the constructor set it)
+    WS_URL: str = ""
+    #: seconds allowed for TCP + proxy tunnel + WebSocket handshake
+    WS_CONNECT_TIMEOUT: float = 10.0
+    #: seconds between application-level pings (the server's answer feeds the watchdog)
+    PING_INTERVAL: float = 20.0
+    #: a socket that delivered nothing for this long is treated as dead
+    RECV_TIMEOUT: float = 60.0
+    #: first reconnect delay (before jitter) — keep it sub-second
+    RECONNECT_MIN: float = 0.25
+    #: cap of the exponential backoff
+    RECONNECT_MAX: float = 30.0
+    #: largest frame accepted (bytes)
+    MAX_MESSAGE_SIZE: int = 8 * 1024 * 1024
+    #: label used in log lines
+    LOG_NAME: str = "ws"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        proxy: str | None = None,
+        connect_timeout: float | None = None,
+        ping_interval: float | None = None,
+        recv_timeout: float | None = None,
+        reconnect_min: float | None = None,
+        reconnect_max: float | None = None,
+        additional_headers: dict[str, str] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.url: str = url or self.WS_URL
+        #: ``http://[user:pass@]host:port`` CONNECT proxy, used for every connection
+        self.proxy: str | None = proxy or None
+        self.connect_timeout = float(connect_timeout if connect_timeout is not None else self.WS_CONNECT_TIMEOUT)
+        self.ping_interval = float(ping_interval if ping_interval is not None else self.PING_INTERVAL)
+        self.recv_timeout = float(recv_timeout if recv_timeout is not None else self.RECV_TIMEOUT)
+        self.reconnect_min = float(reconnect_min if reconnect_min is not None else self.RECONNECT_MIN)
+        self.reconnect_max = float(reconnect_max if reconnect_max is not None else self.RECONNECT_MAX)
+        if min(self.connect_timeout, self.ping_interval, self.recv_timeout, self.reconnect_min) <= 0:
+            raise ValueError("socket timings must be positive")
+        if self.reconnect_max < self.reconnect_min:
+            raise ValueError("reconnect_max must be >= reconnect_min")
+        self.additional_headers = dict(additional_headers or {})
+        self._rng = rng or random.Random()
+
+        self._ws: ClientConnection | None = None
+        #: increments for every socket that opens; tasks remember the one they serve
+        self.generation: int = 0
+        self._last_recv: float = 0.0
+        self._attempt: int = 0
+        self._closing = False
+        self._closed = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connected_event = asyncio.Event()
+        self._brotli_warned = False
+        self._errors_seen = 0
+        #: counters a user (or a test) can read: connects, disconnects, messages, ...
+        self.stats: dict[str, int] = {
+            "connects": 0,
+            "connect_failures": 0,
+            "disconnects": 0,
+            "watchdog_reconnects": 0,
+            "messages": 0,
+            "dropped_frames": 0,
+        }
+
+    # ------------------------------------------------------------------ hooks
+    def _handle_message(self, msg: Any) -> None:
+        """One decoded frame. Runs inline in the reader: keep it fast, never block."""
+
+    async def _resubscribe(self) -> None:
+        """Replay every subscription on the socket that just opened."""
+
+    def _build_ping_message(self) -> Any | None:
+        """The application ping (str/bytes/JSON-able object) or ``None`` to send none."""
+        return None
+
+    async def _connect_url(self) -> str:
+        """The URL of the next connection (override to fetch a token first)."""
+        return self.url
+
+    async def _on_connected(self) -> None:
+        """Called after ``_resubscribe`` on every new socket (e.g. start a reconcile)."""
+
+    def _on_disconnected(self, code: int | None, reason: str) -> None:
+        """Called once per lost socket, before the reconnect delay."""
+
+    def _retry_delay_for_close(self, code: int | None) -> float | None:
+        """Override the backoff after a close ``code`` (e.g. a config error: go slow)."""
+        return None
+
+    # ------------------------------------------------------------- public API
+    @property
+    def connected(self) -> bool:
+        ws = self._ws
+        return ws is not None and ws.close_code is None and not self._closing
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def last_message_at(self) -> float:
+        """``time.monotonic()`` of the last frame received (0.0 before the first)."""
+        return self._last_recv
+
+    async def start(self, wait: bool = True) -> bool:
+        """Launch the supervisor; with ``wait``, wait up to the connect timeout for the
+        first socket. Returns whether a socket is open. A failed first connect is not an
+        error: the supervisor keeps retrying and callers read through their REST fallback."""
+        if self._closing:
+            raise RuntimeError("client is closed")
+        if self._supervisor is None:
+            self._supervisor = asyncio.get_running_loop().create_task(
+                self._supervise(), name=f"{self.LOG_NAME}-supervisor"
+            )
+        if wait:
+            return await self.wait_connected(self.connect_timeout)
+        return self.connected
+
+    async def wait_connected(self, timeout: float | None = None) -> bool:
+        """Wait until a socket is open and its subscriptions were replayed."""
+        if self.connected and self._connected_event.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._connected_event.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return self.connected
+
+    async def send(self, message: Any) -> bool:
+        """Send on the current socket; ``False`` when there is none (the message is not
+        queued: subscriptions are replayed by ``_resubscribe`` after the next connect)."""
+        ws = self._ws
+        if ws is None or self._closing:
+            return False
+        data = message if isinstance(message, (str, bytes)) else orjson.dumps(message).decode()
+        try:
+            await ws.send(data)
+        except ConnectionClosed:
+            return False
+        return True
+
+    def request_reconnect(self, reason: str, generation: int | None = None) -> bool:
+        """Drop the current socket so the supervisor opens a new one.
+
+        ``generation`` pins the request to one socket: a request made for an older
+        socket is ignored. Returns whether a socket was dropped.
+        """
+        ws = self._ws
+        if ws is None or self._closing:
+            return False
+        if generation is not None and generation != self.generation:
+            log.debug("%s: ignoring stale reconnect request (%s) for generation %s", self.LOG_NAME, reason, generation)
+            return False
+        log.info("%s: reconnecting (%s)", self.LOG_NAME, reason)
+        self._abort(ws)
+        return True
+
+    async def close(self) -> None:
+        """Stop every task, close the socket and wait for all of it. Idempotent."""
+        if self._closed:
+            return
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            self._abort(ws)
+        tasks = [t for t in (self._supervisor, *self._tasks) if t is not None and not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._ws = None
+        self._closed = True
+        log.debug("%s: closed", self.LOG_NAME)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task that ``close()`` cancels and awaits; failures are logged."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self.LOG_NAME}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    # -------------------------------------------------------------- internals
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: task %s failed: %r", self.LOG_NAME, task.get_name(), task.exception())
+
+    @staticmethod
+    def _abort(ws: ClientConnection) -> None:
+        # abort, not close(): a silent peer would make a closing handshake wait its timeout
+        transport = getattr(ws, "transport", None)
+        if transport is not None:
+            transport.abort()
+
+    def next_delay(self) -> float:
+        """The next backoff delay: jittered (50–100 %) and doubling up to the cap."""
+        base = min(self.reconnect_max, self.reconnect_min * (2 ** min(self._attempt, 32)))
+        self._attempt += 1
+        return base * (0.5 + 0.5 * self._rng.random())
+
+    async def _open(self) -> ClientConnection:
+        url = await self._connect_url()
+        return await connect(
+            url,
+            proxy=self.proxy,  # None disables the environment's proxy: only ours is used
+            open_timeout=self.connect_timeout,
+            ping_interval=None,  # liveness is the application ping + the watchdog
+            close_timeout=min(2.0, self.connect_timeout),
+            max_size=self.MAX_MESSAGE_SIZE,
+            additional_headers=self.additional_headers or None,
+        )
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            try:
+                ws = await asyncio.wait_for(self._open(), self.connect_timeout * 2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every connect failure is retried
+                self.stats["connect_failures"] += 1
+                delay = self.next_delay()
+                hint = _retry_after(exc)
+                if hint is not None:
+                    delay = max(delay, hint)
+                log.warning(
+                    "%s: connect to %s failed (%s); retrying in %.2fs",
+                    self.LOG_NAME, _safe_url(self.url), _describe(exc), delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            await self._serve(ws)
+            if self._closing:
+                break
+            code, reason = ws.close_code, ws.close_reason or ""
+            self.stats["disconnects"] += 1
+            try:
+                self._on_disconnected(code, reason)
+            except Exception:
+                log.exception("%s: disconnect hook failed", self.LOG_NAME)
+            delay = self._retry_delay_for_close(code)
+            if delay is None:
+                delay = self.next_delay()
+            log.info("%s: socket closed (code=%s %s); reconnecting in %.2fs", self.LOG_NAME, code, reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        """Run one socket: replay subscriptions, ping, watch, read until it dies."""
+        self.generation += 1
+        gen = self.generation
+        self._ws = ws
+        self._last_recv = time.monotonic()
+        self.stats["connects"] += 1
+        messages_before = self.stats["messages"]
+        helpers = [
+            self.spawn(self._watchdog(ws, gen), "watchdog"),
+            self.spawn(self._pinger(ws, gen), "ping"),
+        ]
+        try:
+            log.info("%s: connected (generation %d)", self.LOG_NAME, gen)
+            await self._resubscribe()
+            await self._on_connected()
+            self._connected_event.set()
+            await self._read(ws)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            # a failing hook must not kill the supervisor: drop this socket, reconnect
+            log.exception("%s: error on socket generation %d", self.LOG_NAME, gen)
+        finally:
+            if self.stats["messages"] > messages_before:
+                self._attempt = 0  # it served data: the next drop starts with a fast retry
+            self._connected_event.clear()
+            self._ws = None
+            self._abort(ws)
+            for t in helpers:
+                t.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _read(self, ws: ClientConnection) -> None:
+        handle = self._handle_message
+        loads = orjson.loads
+        mono = time.monotonic
+        stats = self.stats
+        async for raw in ws:
+            self._last_recv = mono()
+            stats["messages"] += 1
+            try:
+                msg = loads(raw) if type(raw) is str else self._decode_binary(raw)
+            except orjson.JSONDecodeError:
+                self._count_error("undecodable frame dropped")
+                continue
+            if msg is None:
+                continue
+            try:
+                handle(msg)
+            except Exception:
+                self._count_error("message handler failed", exc_info=True)
+        # the iterator ends quietly on a normal close; an abort raises ConnectionClosed
+
+    def _decode_binary(self, raw: bytes) -> Any:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        if _brotli is None:
+            self.stats["dropped_frames"] += 1
+            if not self._brotli_warned:
+                self._brotli_warned = True
+                log.warning(
+                    "%s: binary frame is not JSON and the optional 'brotli' package is not "
+                    "installed; dropping such frames (pip install brotli)", self.LOG_NAME,
+                )
+            return None
+        try:
+            return orjson.loads(_brotli.decompress(raw))
+        except Exception:
+            self.stats["dropped_frames"] += 1
+            self._count_error("binary frame is neither JSON nor Brotli JSON; dropped")
+            return None
+
+    def _count_error(self, what: str, exc_info: bool = False) -> None:
+        self._errors_seen += 1
+        if self._errors_seen <= 5 or self._errors_seen % _ERROR_LOG_EVERY == 0:
+            log.warning("%s: %s (%d so far)", self.LOG_NAME, what, self._errors_seen, exc_info=exc_info)
+
+    async def _watchdog(self, ws: ClientConnection, gen: int) -> None:
+        while True:
+            idle = time.monotonic() - self._last_recv
+            if idle >= self.recv_timeout:
+                if self._ws is ws and gen == self.generation:
+                    self.stats["watchdog_reconnects"] += 1
+                    self.request_reconnect(f"nothing received for {idle:.1f}s", gen)
+                return
+            await asyncio.sleep(self.recv_timeout - idle)
+
+    async def _pinger(self, ws: ClientConnection, gen: int) -> None:
+        message = self._build_ping_message()
+        if message is None:
+            return
+        data = message if isinstance(message, (str, bytes)) else orjson.dumps(message).decode()
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            if gen != self.generation:
+                return
+            try:
+                await ws.send(data)
+            except ConnectionClosed:
+                return  # the reader sees the close and the supervisor reconnects
+
+    @property
+    def attempt(self) -> int:
+        """Consecutive failed attempts since the last socket that delivered a frame."""
+        return self._attempt
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    if isinstance(exc, InvalidStatus):
+        value = exc.response.headers.get("Retry-After")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, InvalidStatus):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _safe_url(url: str) -> str:
+    """The URL without credentials or query (a listen key travels in the query)."""
+    return redact_url(url.split("?", 1)[0])
+
