@@ -1,0 +1,774 @@
+"""``VestExchange``: the unified contract over Vest Markets' v2 REST API.
+
+Layers: ``vest_rest`` (wire) → ``vest_parsers`` / ``vest_markets`` (pure shapes) →
+this class (validation, rounding, signing, order life cycle). The socket layer later
+serves reads from caches and falls back to the ``_rest_*`` methods defined here.
+
+Order safety, in one place:
+
+* every input is validated, rounded and formatted **before** anything is signed or sent;
+* the nonce is the client order id; one strictly increasing source per signing key;
+* a signed body is never re-signed: the transport resends the same bytes inside
+  ``recvWindow`` when an attempt's outcome is unknown, then this class reconciles with
+  ``GET /orders?nonce=``; if the order still cannot be found, ``OrderStateUnknown``
+  carries the client order id;
+* an accepted order is confirmed with ``GET /orders?id=`` (a short poll for market orders),
+  so an asynchronous rejection raises its typed error instead of passing as a result.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from coincurve import PrivateKey
+
+from mpdex.errors import (
+    BadRequest,
+    ConfigError,
+    DuplicateOrder,
+    ExchangeError,
+    InvalidOrder,
+    MarketClosed,
+    MpdexError,
+    NotSupported,
+    OrderNotFound,
+    OrderStateUnknown,
+    RequestTimeout,
+)
+from mpdex.nonce import NonceSource
+from mpdex.precision import fmt_fixed, round_to_step, to_decimal
+from mpdex.ratelimit import Sleep
+from mpdex.transport import RetryPolicy, SignedPost
+from mpdex.types import (
+    CancelResult,
+    Collateral,
+    LeverageInfo,
+    LeverageUpdate,
+    OpenOrder,
+    OrderBook,
+    OrderResult,
+    Position,
+)
+from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
+
+from . import vest_errors
+from . import vest_parsers as P
+from .vest_auth import VestSigner, address_of, sign_register, to_checksum_address
+from .vest_keys import NETWORKS, OPTIONAL_FIELDS, REQUIRED_FIELDS, VestKey, make_vest_key, normalise_private_key
+from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
+from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
+
+__all__ = ["VestExchange", "VestMarket", "build_order_body", "DEFAULT_SLIPPAGE", "KLINE_INTERVALS"]
+
+log = logging.getLogger("mpdex.vest")
+
+#: Default market-order slippage cap: 0.5 %. Wide enough that a normal market order on
+#: Vest's liquid perps fills (their books are a few bp wide and the mark moves little in
+#: the ~100 ms between reading it and matching), tight enough that a thin book or a
+#: fast move cannot fill the order far from the mark. Override per call or per exchange.
+DEFAULT_SLIPPAGE = Decimal("0.005")
+
+KLINE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
+_UNSUPPORTED_TIF = {"IOC", "ALO", "PO", "POST_ONLY", "POSTONLY", "GTX"}
+
+_NONCE_SOURCES: dict[str, NonceSource] = {}
+_NONCE_LOCK = threading.Lock()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _shared_nonce_source(signer_address: str) -> NonceSource:
+    """One nonce source per signing key in this process, shared by every instance."""
+    with _NONCE_LOCK:
+        src = _NONCE_SOURCES.get(signer_address)
+        if src is None:
+            src = _NONCE_SOURCES[signer_address] = NonceSource()
+        return src
+
+
+def build_order_body(
+    signer: VestSigner,
+    *,
+    time_ms: int,
+    nonce: int,
+    symbol: str,
+    is_buy: bool,
+    size: str,
+    limit_price: str,
+    order_type: str,
+    reduce_only: bool,
+    time_in_force: str | None,
+    recv_window: int = DEFAULT_RECV_WINDOW,
+) -> dict[str, Any]:
+    """The exact ``POST /orders`` body: the strings signed are the strings sent."""
+    order: dict[str, Any] = {
+        "time": time_ms,
+        "nonce": nonce,
+        "symbol": symbol,
+        "isBuy": is_buy,
+        "size": size,
+        "orderType": order_type,
+        "limitPrice": limit_price,
+        "reduceOnly": reduce_only,
+    }
+    if time_in_force is not None:
+        order["timeInForce"] = time_in_force
+    return {"order": order, "recvWindow": recv_window, "signature": signer.sign_order(order)}
+
+
+def _short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"
+
+
+def _side(side: Any) -> bool:
+    text = side.strip().lower() if isinstance(side, str) else ""
+    if text == "buy":
+        return True
+    if text == "sell":
+        return False
+    raise InvalidOrder(f"side must be 'buy' or 'sell', got {side!r}")
+
+
+def _positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
+        bound = f" and at most {maximum}" if maximum else ""
+        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
+    return value
+
+
+class VestExchange(MultiPerpDexMixin, MultiPerpDex):
+    """Vest Markets (v2 REST). ``await VestExchange(**key_fields).init()`` or
+    ``await create_exchange("vest", keys)``.
+
+    Options (keyword-only):
+      ``slippage``        default market-order slippage cap (Decimal-like, default 0.005)
+      ``confirm_timeout`` seconds to poll ``GET /orders?id=`` for a market order's final
+                          state (default 2.0; a limit order is read once)
+      ``recv_window``     ms a signed request stays valid (default 5000)
+      ``timeout``         seconds per REST read; ``order_timeout`` per signed-POST attempt
+      ``rate_limits``     ``{"public"|"private"|"order": (rate, burst)}``
+      ``retry``           ``mpdex.transport.RetryPolicy``
+      ``use_ws``          accepted for the factory; this build runs on REST alone
+      ``nonce_source``, ``clock_ms``, ``monotonic``, ``sleep``, ``rng``: injectable for tests
+    """
+
+    name = "vest"
+    KEY_FIELDS = REQUIRED_FIELDS
+    OPTIONAL_KEY_FIELDS = OPTIONAL_FIELDS
+
+    def __init__(
+        self,
+        api_key: str,
+        signing_private_key: str,
+        primary_address: str,
+        account_group: int = 0,
+        network: str = "prod",
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        proxy: str | None = None,
+        *,
+        use_ws: bool = False,
+        slippage: Any = DEFAULT_SLIPPAGE,
+        confirm_timeout: float = 2.0,
+        recv_window: int = DEFAULT_RECV_WINDOW,
+        timeout: float = 10.0,
+        order_timeout: float = 2.0,
+        rate_limits: Mapping[str, tuple[float, float]] | None = None,
+        retry: RetryPolicy | None = None,
+        nonce_source: NonceSource | None = None,
+        clock_ms: Callable[[], int] = _now_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__()
+        for field, value in (("api_key", api_key), ("signing_private_key", signing_private_key),
+                             ("primary_address", primary_address)):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise ConfigError(f"vest key_params is missing required field '{field}'")
+        self.key: VestKey = make_vest_key(
+            api_key=api_key, signing_private_key=signing_private_key, primary_address=primary_address,
+            account_group=account_group, network=network, rest_url=rest_url, ws_url=ws_url, proxy=proxy,
+        )
+        try:
+            self._slippage = self._check_slippage(slippage)
+        except InvalidOrder as exc:
+            raise ConfigError(f"slippage option: {exc.message}") from None
+        if not confirm_timeout >= 0:
+            raise ConfigError("confirm_timeout must be >= 0")
+        if isinstance(recv_window, bool) or not isinstance(recv_window, int) or not 100 <= recv_window <= 60_000:
+            raise ConfigError("recv_window must be an integer number of ms in [100, 60000]")
+        self.confirm_timeout = float(confirm_timeout)
+        self.recv_window = recv_window
+        self.use_ws = bool(use_ws)
+        self._signer = VestSigner(self.key.signing_private_key)
+        self._clock_ms = clock_ms
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._nonces = nonce_source or _shared_nonce_source(self._signer.address)
+        self.rest = VestRestClient(
+            self.key, timeout=timeout, order_timeout=order_timeout, rate_limits=rate_limits, retry=retry,
+            clock_ms=clock_ms, monotonic=monotonic, sleep=sleep, rng=rng,
+        )
+        self.markets: dict[str, VestMarket] = {}
+        self._resolver: SymbolResolver | None = None
+        self._closed = False
+        self._who = _short(self.key.primary_address)
+
+    def __repr__(self) -> str:
+        return (f"VestExchange(primary_address={self.key.primary_address}, signer={self._signer.address}, "
+                f"network={self.key.network}, account_group={self.key.account_group})")
+
+    # -- setup -----------------------------------------------------------------------
+
+    async def init(self) -> VestExchange:
+        """Load markets (steps, margins, fees, status), resolve symbols and move the nonce
+        source past the account's ``lastNonce``."""
+        if self.use_ws:
+            log.info("vest %s: WebSocket layer not built in; serving every call over REST", self._who)
+        info, tickers, nonce = await asyncio.gather(
+            self.rest.get_exchange_info(), self.rest.get_ticker_latest(), self.rest.get_account_nonce()
+        )
+        self.markets = parse_markets(info, tickers)
+        self._resolver = SymbolResolver(self.markets.values())
+        self.available_symbols = {"perp": sorted(self.markets)}
+        last = nonce.get("lastNonce") if isinstance(nonce, dict) else None
+        if last is not None:
+            if isinstance(last, bool) or not isinstance(last, int):
+                raise ExchangeError("GET /account/nonce: lastNonce is not an integer", raw=nonce)
+            self._nonces.advance_past(last)
+        log.info("vest %s: %d markets loaded (network=%s, group=%d)", self._who, len(self.markets),
+                 self.key.network, self.key.account_group)
+        return self
+
+    def resolve_symbol(self, coin_or_symbol: str) -> str:
+        """``BTC``/``btc``/``BTC-PERP`` → ``BTC-PERP``; ``AAPL``/``AAPL-PERP`` → ``AAPL-USD-PERP``.
+        Unknown → ``BadSymbol`` listing close matches."""
+        if self._resolver is None:
+            raise ConfigError("VestExchange.init() has not loaded the markets yet")
+        return self._resolver.resolve(coin_or_symbol)
+
+    def _market(self, symbol: str) -> VestMarket:
+        return self.markets[self.resolve_symbol(symbol)]
+
+    @staticmethod
+    def _check_slippage(value: Any) -> Decimal:
+        s = to_decimal(value, "slippage")
+        if not Decimal(0) <= s < Decimal(1):
+            raise InvalidOrder(f"slippage must be a fraction in [0, 1), got {value!r}")
+        return s
+
+    # -- orders ----------------------------------------------------------------------
+
+    async def create_order(
+        self,
+        symbol: str,
+        side: str,
+        amount: Any,
+        price: Any = None,
+        order_type: str = "market",
+        *,
+        is_reduce_only: bool = False,
+        time_in_force: str | None = None,
+        client_id: Any | None = None,
+        slippage: Any | None = None,
+    ) -> OrderResult:
+        """Place an order; ``price`` given ⇒ LIMIT, else MARKET.
+
+        * size is rounded **down** to the market's step; below the minimum → ``InvalidOrder``;
+        * LIMIT: ``time_in_force`` ``GTC`` (default) or ``FOK``; the price is rounded to the
+          tick in the user's favour (buy down, sell up);
+        * MARKET: ``limitPrice = mark × (1 ± slippage)`` (default ``DEFAULT_SLIPPAGE`` = 0.5 %),
+          rounded so the cap never allows more than ``slippage`` (buy down, sell up); no
+          ``timeInForce`` is sent;
+        * IOC / post-only → ``NotSupported`` (Vest has GTC and FOK only);
+        * ``client_id`` (a positive integer) is used as the nonce; otherwise the next nonce.
+          Either way it comes back as ``client_order_id`` (a string).
+
+        Returns ``OrderResult`` plus ``filled_size`` / ``avg_price``; ``price`` is the signed
+        limit price (for a market order: its slippage cap). A rejected order raises the
+        typed error of its code; an order whose fate cannot be established raises
+        ``OrderStateUnknown`` (query it by ``client_order_id`` before sending anything similar).
+        """
+        started = self._monotonic()
+        market = self._market(symbol)
+        is_buy = _side(side)
+        kind = self._order_kind(order_type, price)
+        tif = self._time_in_force(time_in_force, kind)
+        if not isinstance(is_reduce_only, bool):
+            raise InvalidOrder(f"is_reduce_only must be a bool, got {is_reduce_only!r}")
+        size = to_decimal(amount, "amount")
+        if size <= 0:
+            raise InvalidOrder(f"amount must be positive, got {amount!r}")
+        size = round_to_step(size, market.size_step, "down")
+        if size < market.min_size:
+            raise InvalidOrder(f"amount {amount} is below the minimum size {market.min_size} of {market.symbol}")
+        given_nonce = self._client_nonce(client_id)
+        slip = self._slippage if slippage is None else self._check_slippage(slippage)
+        if market.halted:
+            raise MarketClosed(f"{market.symbol} is halted")
+        if kind == "LIMIT":
+            px = to_decimal(price, "price")
+            if px <= 0:
+                raise InvalidOrder(f"price must be positive, got {price!r}")
+            px = round_to_step(px, market.tick, "down" if is_buy else "up")
+            if px <= 0:
+                raise InvalidOrder(f"price {price} rounds to zero at tick {market.tick}")
+        else:
+            px = await self._market_cap(market, is_buy, slip)
+            market = self.markets[market.symbol]  # status may have been refreshed
+
+        nonce = given_nonce if given_nonce is not None else self._nonces.next()
+        if given_nonce is not None:
+            self._nonces.advance_past(given_nonce)
+        cid = str(nonce)
+        body = build_order_body(
+            self._signer, time_ms=self._clock_ms(), nonce=nonce, symbol=market.symbol, is_buy=is_buy,
+            size=fmt_fixed(size, market.size_decimals), limit_price=fmt_fixed(px, market.price_decimals),
+            order_type=kind, reduce_only=is_reduce_only, time_in_force=tif, recv_window=self.recv_window,
+        )
+        side_text = "buy" if is_buy else "sell"
+        try:
+            sent = await self.rest.post_order(body)
+            raw = await self._settle(sent, body, market, cid)
+        except MpdexError as exc:
+            log.warning("vest %s order %s %s %s %s cid=%s failed after %.1f ms: %s", self._who, market.symbol,
+                        side_text, body["order"]["size"], kind, cid, (self._monotonic() - started) * 1e3,
+                        type(exc).__name__)
+            raise
+        parsed = P.parse_order(raw)
+        result: OrderResult = {
+            "id": parsed["id"],
+            "order_id": parsed["id"],
+            "client_order_id": cid,
+            "symbol": market.symbol,
+            "side": "buy" if is_buy else "sell",
+            "size": float(Decimal(body["order"]["size"])),
+            "price": float(Decimal(body["order"]["limitPrice"])),
+            "order_type": "limit" if kind == "LIMIT" else "market",
+            "status": parsed["status"],
+            "raw": raw,
+            "filled_size": parsed["filled_size"],
+            "avg_price": parsed["avg_price"],
+        }
+        log.info("vest %s order %s %s %s %s cid=%s id=%s status=%s latency=%.1f ms", self._who, market.symbol,
+                 side_text, body["order"]["size"], kind, cid, result["id"], result["status"],
+                 (self._monotonic() - started) * 1e3)
+        return result
+
+    @staticmethod
+    def _order_kind(order_type: Any, price: Any) -> str:
+        text = str(order_type).strip().lower() if isinstance(order_type, str) else None
+        if text not in ("market", "limit"):
+            raise InvalidOrder(f"order_type must be 'market' or 'limit', got {order_type!r}")
+        if price is not None:
+            return "LIMIT"
+        if text == "limit":
+            raise InvalidOrder("a limit order needs a price")
+        return "MARKET"
+
+    @staticmethod
+    def _time_in_force(tif: Any, kind: str) -> str | None:
+        if tif is None:
+            return "GTC" if kind == "LIMIT" else None
+        text = str(tif).strip().upper().replace("-", "_")
+        if text in _UNSUPPORTED_TIF:
+            raise NotSupported(f"Vest does not support time_in_force {tif!r} (only GTC and FOK, on limit orders)")
+        if text not in ("GTC", "FOK"):
+            raise InvalidOrder(f"time_in_force must be 'GTC' or 'FOK', got {tif!r}")
+        if kind == "MARKET":
+            if text == "FOK":
+                raise InvalidOrder("FOK applies to limit orders only on Vest")
+            return None  # GTC on a market order means nothing; Vest wants it omitted
+        return text
+
+    @staticmethod
+    def _client_nonce(client_id: Any) -> int | None:
+        if client_id is None:
+            return None
+        if isinstance(client_id, str) and client_id.strip().isdigit():
+            value = int(client_id.strip())
+        elif isinstance(client_id, int) and not isinstance(client_id, bool):
+            value = client_id
+        else:
+            raise InvalidOrder(f"client_id must be a positive integer (it is Vest's nonce), got {client_id!r}")
+        if not 0 < value < 2**256:
+            raise InvalidOrder(f"client_id must be a positive integer (it is Vest's nonce), got {client_id!r}")
+        return value
+
+    async def _market_cap(self, market: VestMarket, is_buy: bool, slip: Decimal) -> Decimal:
+        ticker = await self._rest_ticker(market.symbol)
+        fresh = with_status(market, ticker.get("status"))
+        if fresh is not market:
+            self.markets[market.symbol] = fresh
+        if fresh.halted:
+            raise MarketClosed(f"{market.symbol} is halted")
+        mark = P.dec(ticker.get("markPrice"), "markPrice")
+        if mark <= 0:
+            raise ExchangeError(f"Vest mark price of {market.symbol} is not positive", raw=ticker)
+        cap = mark * (1 + slip) if is_buy else mark * (1 - slip)
+        px = round_to_step(cap, market.tick, "down" if is_buy else "up")
+        if (px < mark if is_buy else px > mark) or px <= 0:
+            raise InvalidOrder(
+                f"slippage {slip} is below one tick ({market.tick}) around mark {mark} of {market.symbol}; "
+                "pass a larger slippage or a limit price"
+            )
+        return px
+
+    async def _settle(self, sent: SignedPost, body: Mapping[str, Any], market: VestMarket, cid: str) -> dict[str, Any]:
+        """The order object behind a POST outcome, or the typed error it deserves."""
+        is_market = body["order"]["orderType"] == "MARKET"
+        if sent.outcome == "accepted":
+            order_id = sent.body.get("id") if isinstance(sent.body, dict) else None
+            if not isinstance(order_id, str) or not order_id:
+                raise OrderStateUnknown("POST /orders answered without an order id", client_order_id=cid,
+                                        raw=sent.body)
+            raw = await self._confirm(order_id, cid, poll=is_market)
+        else:
+            raw = await self._reconcile(sent, body, market, cid)
+            if is_market and str(raw.get("status")).upper() not in P.TERMINAL_STATUSES:
+                raw = await self._confirm(str(raw["id"]), cid, poll=True)
+        if str(raw.get("status")).upper() == "REJECTED":
+            code = raw.get("code")
+            if isinstance(code, int) and not isinstance(code, bool):
+                raise vest_errors.error_for_code(code, f"order {raw.get('id')} (cid {cid}) rejected", raw=raw)
+            raise InvalidOrder(f"Vest rejected order {raw.get('id')} (cid {cid}) without a code", raw=raw)
+        return raw
+
+    async def _confirm(self, order_id: str, cid: str, *, poll: bool) -> dict[str, Any]:
+        """Read the accepted order; for market orders poll until final or ``confirm_timeout``."""
+        deadline = self._monotonic() + self.confirm_timeout
+        delay = 0.05
+        while True:
+            try:
+                rows = await self.rest.get_orders(id=order_id)
+            except MpdexError as exc:
+                raise OrderStateUnknown(
+                    f"order {order_id} was accepted but its state could not be read: {exc}",
+                    client_order_id=cid, raw={"id": order_id},
+                ) from exc
+            found = _pick(rows, "id", order_id)
+            if found is not None and (not poll or str(found.get("status")).upper() in P.TERMINAL_STATUSES):
+                return found
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                if found is None:
+                    raise OrderStateUnknown(f"order {order_id} was accepted but GET /orders does not show it",
+                                            client_order_id=cid, raw={"id": order_id})
+                return found  # still NEW / PARTIALLY_FILLED: reported as such
+            await self._sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.25)
+
+    async def _reconcile(self, sent: SignedPost, body: Mapping[str, Any], market: VestMarket, cid: str) -> dict[str, Any]:
+        """After a resend: find the order by nonce, or raise what we know."""
+        order = body["order"]
+        try:
+            rows = await self.rest.get_orders(nonce=order["nonce"])
+        except MpdexError as exc:
+            raise OrderStateUnknown(
+                f"order cid {cid}: outcome unknown ({sent.outcome} after {sent.attempts} attempts) and the "
+                f"reconciliation read failed: {exc}; query it by client_order_id before re-sending",
+                client_order_id=cid, raw={"nonce": order["nonce"]},
+            ) from exc
+        found = _pick(rows, "nonce", order["nonce"])
+        if found is not None:
+            if found.get("symbol") not in (None, market.symbol) or (
+                    "isBuy" in found and found["isBuy"] is not order["isBuy"]):
+                raise DuplicateOrder(f"nonce {cid} already belongs to another order ({found.get('id')})", raw=found)
+            log.warning("vest %s order cid=%s reconciled after %s (%d attempts): id=%s status=%s", self._who, cid,
+                        sent.outcome, sent.attempts, found.get("id"), found.get("status"))
+            return found
+        if sent.outcome == "refused_after_unknown" and getattr(sent.error, "code", None) in vest_errors.BODY_DETERMINED:
+            raise sent.error  # type: ignore[misc]  # the same bytes were refused for what they are: so was the first copy
+        raise OrderStateUnknown(
+            f"order cid {cid}: outcome unknown ({sent.outcome} after {sent.attempts} attempts: {sent.error}) and "
+            "GET /orders?nonce= does not show it; query it by client_order_id before re-sending",
+            client_order_id=cid, raw={"nonce": order["nonce"]},
+        ) from sent.error
+
+    async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> dict[str, Any]:
+        """One order by exchange id or by client order id (the nonce): ``OpenOrder`` plus
+        ``avg_price``, ``fees``, ``code``, ``raw``. ``OrderNotFound`` when it does not exist."""
+        if (order_id is None) == (client_order_id is None):
+            raise BadRequest("give exactly one of order_id and client_order_id")
+        if order_id is not None:
+            if not isinstance(order_id, str) or not order_id.strip():
+                raise BadRequest(f"order_id must be a non-empty string, got {order_id!r}")
+            rows = await self.rest.get_orders(id=order_id.strip())
+            found = _pick(rows, "id", order_id.strip())
+        else:
+            nonce = self._client_nonce(client_order_id)
+            rows = await self.rest.get_orders(nonce=nonce)
+            found = _pick(rows, "nonce", nonce)
+        if found is None:
+            raise OrderNotFound(f"Vest has no order {order_id or client_order_id}")
+        return P.parse_order(found)
+
+    async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
+        """NEW and PARTIALLY_FILLED orders (all markets when ``symbol`` is None), oldest first."""
+        native = self.resolve_symbol(symbol) if symbol is not None else None
+        return await self._rest_open_orders(native)
+
+    async def cancel_orders(self, symbol: str, open_orders: Sequence[Any] | None = None) -> list[CancelResult]:
+        """Cancel ``open_orders`` (order dicts or ids; default: every open order of
+        ``symbol``) concurrently; one ``{id, order_id, symbol, status, error}`` each."""
+        native = self.resolve_symbol(symbol)
+        if open_orders is None:
+            targets: list[tuple[str, str]] = [(o["id"], o["symbol"]) for o in await self._rest_open_orders(native)]
+        else:
+            targets = []
+            for o in open_orders:
+                oid = o if isinstance(o, str) else (o.get("id") or o.get("order_id")) if isinstance(o, Mapping) else None
+                if not isinstance(oid, str) or not oid.strip():
+                    raise BadRequest(f"cannot cancel {o!r}: no order id")
+                targets.append((oid.strip(), str(o.get("symbol") or native) if isinstance(o, Mapping) else native))
+        return list(await asyncio.gather(*(self._cancel_one(oid, sym) for oid, sym in targets)))
+
+    async def _cancel_one(self, order_id: str, symbol: str) -> CancelResult:
+        started = self._monotonic()
+        nonce = self._nonces.next()
+        cancel = {"time": self._clock_ms(), "nonce": nonce, "id": order_id}
+        body = {"order": cancel, "recvWindow": self.recv_window, "signature": self._signer.sign_cancel(cancel)}
+        result: CancelResult = {"id": order_id, "order_id": order_id, "symbol": symbol, "status": "ok", "error": None}
+        try:
+            sent = await self.rest.post_cancel(body)
+            if sent.outcome in ("unknown", "refused_after_unknown"):
+                state = await self.get_order(order_id=order_id)
+                if state["status"] != "CANCELLED":
+                    raise OrderStateUnknown(f"cancel of {order_id} unconfirmed; order is {state['status']}",
+                                            client_order_id=str(nonce), raw=state["raw"])
+        except MpdexError as exc:
+            result["status"] = "error"
+            result["error"] = str(exc)
+            result["exception"] = exc
+        log.info("vest %s cancel %s id=%s cid=%s %s latency=%.1f ms", self._who, symbol, order_id, nonce,
+                 result["status"], (self._monotonic() - started) * 1e3)
+        return result
+
+    # -- account ---------------------------------------------------------------------
+
+    async def get_position(self, symbol: str) -> Position | None:
+        """The position in ``symbol``; ``None`` when flat."""
+        native = self.resolve_symbol(symbol)
+        return P.position_for(await self._rest_account(), native)
+
+    async def get_collateral(self) -> Collateral:
+        """From ``GET /account``: ``available_collateral`` = ``withdrawable``,
+        ``total_collateral`` = ``totalAccountValue``, ``unrealized_pnl`` = Σ
+        ``positions[].unrealizedPnl``, ``margin_used`` = Σ ``positions[].initMargin`` +
+        ``openOrderMargin``; ``raw`` is the account body."""
+        return P.parse_collateral(await self._rest_account())
+
+    async def update_leverage(
+        self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
+    ) -> LeverageUpdate:
+        """Set the leverage of ``symbol`` (1 … ``max_leverage``). Vest margin is cross only."""
+        market = self._market(symbol)
+        if margin_mode is not None and str(margin_mode).lower() != "cross":
+            raise NotSupported(f"Vest supports cross margin only, got margin_mode={margin_mode!r}")
+        if leverage is None:
+            raise BadRequest("leverage is required")
+        value_in: Any = leverage
+        if isinstance(value_in, float) and value_in.is_integer():
+            value_in = int(value_in)
+        lev = _positive_int(value_in, "leverage", maximum=market.max_leverage)
+        answer = await self.rest.set_leverage(market.symbol, lev)
+        value = answer.get("value") if isinstance(answer, dict) else None
+        if value != lev:
+            return {"status": "error", "leverage": value if isinstance(value, int) else None, "margin_mode": "cross",
+                    "symbol": market.symbol, "message": f"asked for {lev}x, Vest answered {answer!r}"}
+        log.info("vest %s leverage %s -> %dx", self._who, market.symbol, lev)
+        return {"status": "ok", "leverage": lev, "margin_mode": "cross", "symbol": market.symbol}
+
+    async def get_leverage_info(self, symbol: str) -> LeverageInfo:
+        """``leverage`` is the account's setting for the market (``None`` if never set);
+        ``max_leverage`` = ⌊1 / initMarginRatio⌋."""
+        market = self._market(symbol)
+        lev = P.leverage_for(await self._rest_account(), market.symbol)
+        info: LeverageInfo = {
+            "symbol": market.symbol, "leverage": lev, "margin_mode": "cross", "max_leverage": market.max_leverage,
+            "available_margin_modes": ["cross"], "status": "ok",
+        }
+        if lev is None:
+            info["message"] = "no leverage set on the account for this market; Vest applies its default"
+        return info
+
+    async def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
+        return self._market(symbol).quote
+
+    # -- market data -------------------------------------------------------------------
+
+    async def get_mark_price(self, symbol: str) -> float:
+        return await self._rest_mark_price(self.resolve_symbol(symbol))
+
+    async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
+        native = self.resolve_symbol(symbol)
+        try:
+            return await asyncio.wait_for(self._rest_orderbook(native), timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
+
+    async def get_funding_rate(self, symbol: str) -> dict[str, Any]:
+        """``{symbol, funding_rate, mark_price, index_price}``; ``funding_rate`` is Vest's
+        one-hour rate (``oneHrFundingRate``)."""
+        return P.parse_funding_rate(await self._rest_ticker(self.resolve_symbol(symbol)))
+
+    async def get_funding_history(
+        self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Hourly funding rates ``[{symbol, time, funding_rate}]`` oldest first (``limit`` ≤ 1000)."""
+        native = self.resolve_symbol(symbol)
+        for name, value in (("start_time", start_time), ("end_time", end_time)):
+            if value is not None:
+                _positive_int(value, name)
+        if limit is not None:
+            _positive_int(limit, "limit", maximum=1000)
+        rows = await self.rest.get_funding_history(native, start_time=start_time, end_time=end_time, limit=limit,
+                                                   interval="1h")
+        return P.parse_funding_history(rows)
+
+    async def get_klines(self, symbol: str, interval: str = "1m", *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Candles ``[{open_time, open, high, low, close, close_time, volume, quote_volume,
+        trades}]`` oldest first. (v2 returns the latest bars; it ignores time ranges.)"""
+        native = self.resolve_symbol(symbol)
+        if interval not in KLINE_INTERVALS:
+            raise BadRequest(f"interval must be one of {', '.join(KLINE_INTERVALS)}, got {interval!r}")
+        if limit is not None:
+            _positive_int(limit, "limit", maximum=1000)
+        return P.parse_klines(await self.rest.get_klines(native, interval=interval, limit=limit))
+
+    async def get_ticker_24h(self, symbol: str) -> dict[str, Any]:
+        """24-hour statistics: open/high/low/close, volume, quote_volume, price_change(_percent), times."""
+        native = self.resolve_symbol(symbol)
+        return P.parse_ticker_24h(P.find_ticker(await self.rest.get_ticker_24h([native]), native))
+
+    # -- listen keys (for the private socket) -------------------------------------------
+
+    async def create_listen_key(self) -> str:
+        return await self.rest.create_listen_key()
+
+    async def keepalive_listen_key(self) -> str:
+        return await self.rest.keepalive_listen_key()
+
+    async def delete_listen_key(self) -> None:
+        await self.rest.delete_listen_key()
+
+    # -- REST reads the socket layer falls back to ---------------------------------------
+
+    async def _rest_ticker(self, symbol: str) -> dict[str, Any]:
+        return P.find_ticker(await self.rest.get_ticker_latest([symbol]), symbol)
+
+    async def _rest_mark_price(self, symbol: str) -> float:
+        ticker = await self._rest_ticker(symbol)
+        return float(P.dec(ticker.get("markPrice"), "markPrice"))
+
+    async def _rest_orderbook(self, symbol: str) -> OrderBook:
+        return P.parse_orderbook(await self.rest.get_depth(symbol), self._clock_ms())
+
+    async def _rest_account(self) -> dict[str, Any]:
+        account = await self.rest.get_account()
+        if not isinstance(account, dict):
+            raise ExchangeError("GET /account did not return an object", raw=account)
+        return account
+
+    async def _rest_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
+        batches = await asyncio.gather(*(self.rest.get_orders(symbol=symbol, status=s) for s in ("NEW", "PARTIALLY_FILLED")))
+        seen: dict[str, dict[str, Any]] = {}
+        for rows in batches:
+            if not isinstance(rows, list):
+                raise ExchangeError("GET /orders did not return a list", raw=rows)
+            for raw in rows:
+                if (isinstance(raw, dict) and str(raw.get("status")).upper() in P.OPEN_STATUSES
+                        and (symbol is None or raw.get("symbol") == symbol)):
+                    seen[str(raw.get("id"))] = raw
+        orders = [P.parse_order(r) for r in seen.values()]
+        orders.sort(key=lambda o: (o["created_at"] or 0, o["id"]))
+        return orders  # type: ignore[return-value]
+
+    # -- life cycle --------------------------------------------------------------------
+
+    async def close(self, force_close: bool = True) -> None:
+        """Close the HTTP session. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.rest.close()
+
+    # -- registration ------------------------------------------------------------------
+
+    @classmethod
+    async def register(
+        cls,
+        primary_private_key: str,
+        *,
+        network: str = "prod",
+        expiry_days: float = 7,
+        signing_private_key: str | None = None,
+        rest_url: str | None = None,
+        proxy: str | None = None,
+        clock_ms: Callable[[], int] = _now_ms,
+        **rest_options: Any,
+    ) -> VestKey:
+        """Register a signing key for the wallet of ``primary_private_key`` and return the
+        ``VestKey`` (``api_key``, ``account_group`` from Vest).
+
+        A fresh signing key is generated when none is given. The primary key signs one
+        EIP-712 ``SignerProof(signing address, expiry)`` under ``network``'s domain and is
+        not kept. ``expiry_days`` (0 < days ≤ 365) sets the signer's expiry.
+        """
+        net = str(network).strip().lower()
+        if net not in NETWORKS:
+            raise ConfigError(f"network must be one of {', '.join(NETWORKS)}")
+        if isinstance(expiry_days, bool) or not isinstance(expiry_days, (int, float, Decimal)) \
+                or not 0 < expiry_days <= 365:
+            raise ConfigError("expiry_days must be a number of days in (0, 365]")
+        primary = normalise_private_key(primary_private_key, "primary_private_key")
+        if signing_private_key is None:
+            signing = "0x" + PrivateKey().secret.hex()
+        else:
+            signing = normalise_private_key(signing_private_key, "signing_private_key")
+        primary_address = address_of(primary)
+        signing_address = address_of(signing)
+        expiry_ms = clock_ms() + int(Decimal(str(expiry_days)) * 86_400_000)
+        body = {
+            "signingAddr": signing_address.lower(),
+            "primaryAddr": primary_address.lower(),
+            "signature": sign_register(primary, signing_address, expiry_ms, net),
+            "expiryTime": expiry_ms,
+            "networkType": 0,
+        }
+        rest = VestRestClient(None, network=net, rest_url=rest_url, proxy=proxy, clock_ms=clock_ms, **rest_options)
+        try:
+            answer = await rest.register(body)
+        finally:
+            await rest.close()
+        api_key = answer.get("apiKey") if isinstance(answer, dict) else None
+        group = answer.get("accGroup", 0) if isinstance(answer, dict) else None
+        if not isinstance(api_key, str) or not api_key or isinstance(group, bool) or not isinstance(group, int):
+            raise ExchangeError("POST /register answered without apiKey/accGroup",
+                                raw={k: v for k, v in (answer or {}).items() if k != "apiKey"}
+                                if isinstance(answer, dict) else answer)
+        log.info("vest register %s: signer %s, group %d, expires %d (network=%s)", _short(primary_address),
+                 _short(signing_address), group, expiry_ms, net)
+        return make_vest_key(api_key=api_key, signing_private_key=signing, primary_address=to_checksum_address(
+            primary_address), account_group=group, network=net, rest_url=rest_url, ws_url=None, proxy=proxy)
+
+
+def _pick(rows: Any, field: str, value: Any) -> dict[str, Any] | None:
+    """The order in a ``GET /orders`` answer whose ``field`` equals ``value``."""
+    if not isinstance(rows, list):
+        raise ExchangeError("GET /orders did not return a list", raw=rows)
+    for row in rows:
+        if isinstance(row, dict) and str(row.get(field)) == str(value):
+            return row
+    return None
+
