@@ -212,3 +212,155 @@ async def eventually(predicate: Any, timeout: float = 3.0, interval: float = 0.0
         if value or loop.time() >= end:
             return bool(value)
         await asyncio.sleep(interval)
+
+
+# ----------------------------------------------------------------------------- Vest-like
+class VestLikeServer(ControlledServer):
+    """``ControlledServer`` speaking Vest's channels: ``tickers`` (array rows with a mark
+    price per symbol), ``{symbol}@depth`` snapshots, and ``account_private`` events pushed
+    by the test to sockets opened with a valid ``listenKey`` (others are closed 4004)."""
+
+    def __init__(self, tick: float = 0.05, symbols: tuple[str, ...] = ("BTC-PERP", "ETH-PERP")) -> None:
+        super().__init__(tick)
+        self.marks = {s: "100.5" for s in symbols}
+        self.depth_symbols = set(symbols)  # others: subscription accepted, no frames (like stocks)
+        self.valid_keys: set[str] = set()
+        self.private: dict[ServerConnection, str] = {}
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request else ""
+        key = path.split("listenKey=", 1)[1].split("&", 1)[0] if "listenKey=" in path else None
+        if key is not None:
+            if key not in self.valid_keys:
+                await ws.close(4004, "LISTEN_KEY_NOT_FOUND")
+                return
+            self.private[ws] = key
+        await super()._handler(ws)
+
+    def payload(self, channel: str, seq: int) -> Any:
+        if channel == "tickers":
+            return [
+                {"symbol": s, "markPrice": m, "indexPrice": m, "oneHrFundingRate": "0.0000125",
+                 "cumFunding": "1.0", "imbalance": "0", "status": "TRADING"}
+                for s, m in self.marks.items()
+            ]
+        if channel.endswith("@depth") and channel[:-6] in self.depth_symbols:
+            return {"bids": [["99.0", "1.5"], ["99.5", "2"]], "asks": [["101.0", "1"], ["100.5", "3"]]}
+        return None
+
+    async def _publish(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            seq = next(self._seq)
+            for ws in self.open_connections():
+                if self.is_silent(ws):
+                    continue
+                for ch in dict.fromkeys(self.subscriptions.get(ws, ())):
+                    data = self.payload(ch, seq)
+                    if data is None:
+                        continue
+                    try:
+                        await ws.send(orjson.dumps({"channel": ch, "data": data}).decode())
+                    except Exception:
+                        break
+
+    async def push_order_event(self, args: dict[str, Any]) -> int:
+        """Send an ``ORDER`` event to every subscribed private socket; returns how many."""
+        frame = orjson.dumps({"channel": "account_private", "data": {"event": "ORDER", "args": args}}).decode()
+        sent = 0
+        for ws in self.open_connections():
+            if ws in self.private and "account_private" in self.subscriptions.get(ws, ()):
+                await ws.send(frame)
+                sent += 1
+        return sent
+
+    async def expire_keys(self, code: int = 4005) -> None:
+        self.valid_keys.clear()
+        live = [ws for ws in self.open_connections() if ws in self.private]
+        await asyncio.gather(*(ws.close(code, "LISTEN_KEY_EXPIRED") for ws in live), return_exceptions=True)
+
+
+class FakeVestRest:
+    """In-memory stand-in for ``VestRestClient`` sharing listen keys with a
+    ``VestLikeServer``; records every call; order rows and the account are test-controlled."""
+
+    def __init__(self, server: VestLikeServer) -> None:
+        self.server = server
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.orders: list[dict[str, Any]] = []
+        self.account: dict[str, Any] = {
+            "withdrawable": "1000", "totalAccountValue": "1000", "openOrderMargin": "0", "positions": [],
+        }
+        self.current_key: str | None = None
+        self.deleted: list[str] = []
+        self.closed = False
+        self.fail_listen_key: BaseException | None = None
+        self.account_delay = 0.0
+        self._n = 0
+
+    def count(self, name: str) -> int:
+        return sum(1 for c, _ in self.calls if c == name)
+
+    async def create_listen_key(self) -> str:
+        self.calls.append(("create_listen_key", {}))
+        if self.fail_listen_key is not None:
+            raise self.fail_listen_key
+        if self.current_key not in self.server.valid_keys:
+            self._n += 1
+            self.current_key = f"lk{self._n:02d}secretsecretsecret"
+            self.server.valid_keys.add(self.current_key)
+        return self.current_key  # type: ignore[return-value]
+
+    async def keepalive_listen_key(self) -> str:
+        from mpdex.errors import AuthenticationError
+
+        self.calls.append(("keepalive_listen_key", {}))
+        if self.current_key not in self.server.valid_keys:
+            raise AuthenticationError("Vest INVALID_LISTEN_KEY: expired", code=1125, http_status=400)
+        return self.current_key  # type: ignore[return-value]
+
+    async def delete_listen_key(self) -> None:
+        self.calls.append(("delete_listen_key", {}))
+        if self.current_key:
+            self.deleted.append(self.current_key)
+            self.server.valid_keys.discard(self.current_key)
+
+    async def get_account(self) -> Any:
+        self.calls.append(("get_account", {}))
+        if self.account_delay:
+            await asyncio.sleep(self.account_delay)
+        return json.loads(json.dumps(self.account))
+
+    async def get_orders(self, **filters: Any) -> Any:
+        self.calls.append(("get_orders", filters))
+        rows = self.orders
+        for field in ("status", "nonce", "id", "symbol"):
+            if filters.get(field) is not None:
+                rows = [r for r in rows if str(r.get(field)) == str(filters[field])]
+        return json.loads(json.dumps(rows))
+
+    async def get_ticker_latest(self, symbols: Any = None) -> Any:
+        self.calls.append(("get_ticker_latest", {"symbols": symbols}))
+        return {"tickers": [{"symbol": s, "markPrice": m, "indexPrice": m, "oneHrFundingRate": "0.0000125"}
+                            for s, m in self.server.marks.items() if not symbols or s in symbols]}
+
+    async def get_depth(self, symbol: str, *, limit: int | None = None) -> Any:
+        self.calls.append(("get_depth", {"symbol": symbol}))
+        return {"bids": [["98.0", "1"]], "asks": [["102.0", "1"]]}
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def vest_order(nonce: int, status: str = "NEW", *, oid: str | None = None, symbol: str = "BTC-PERP",
+               size: str = "0.5", filled: bool = False) -> dict[str, Any]:
+    """A ``GET /orders`` / full ``ORDER`` event row."""
+    row: dict[str, Any] = {
+        "id": oid or f"0x{nonce:064x}", "nonce": nonce, "symbol": symbol, "isBuy": True, "orderType": "LIMIT",
+        "limitPrice": "100.00", "size": size, "reduceOnly": False, "initMarginRatio": "0.1",
+        "status": status, "postTime": 1_767_225_600_000 + nonce % 1000, "code": None,
+    }
+    if filled:
+        row.update({"lastFilledSize": size, "lastFilledPrice": "100.00", "lastFilledTime": 1_767_225_601_000,
+                    "avgFilledPrice": "100.00", "fees": "0.01"})
+    return row

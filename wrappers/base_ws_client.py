@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Coroutine
 from typing import Any
@@ -44,6 +45,8 @@ __all__ = ["BaseWSClient", "BROTLI_AVAILABLE"]
 log = logging.getLogger("mpdex.ws")
 
 BROTLI_AVAILABLE = _brotli is not None
+#: query parameters whose values are secrets (redacted from every log line we produce)
+_SECRET_QUERY = re.compile(r"(?i)((?:listenKey|token|api_?key|signature)=)[^&\s]+")
 _ERROR_LOG_EVERY = 1000  # after the first few, log one handler/decode failure in this many
 
 
@@ -269,6 +272,7 @@ class BaseWSClient:
             close_timeout=min(2.0, self.connect_timeout),
             max_size=self.MAX_MESSAGE_SIZE,
             additional_headers=self.additional_headers or None,
+            logger=_RedactingLogger(logging.getLogger("mpdex.ws.wire")),
         )
 
     async def _supervise(self) -> None:
@@ -430,10 +434,25 @@ def _describe(exc: BaseException) -> str:
         return f"HTTP {exc.response.status_code}"
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
-    return f"{type(exc).__name__}: {exc}"[:200]
+    return redact_secrets(f"{type(exc).__name__}: {exc}")[:200]
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with credentials in URLs and secret query values replaced."""
+    return _SECRET_QUERY.sub(r"\1<redacted>", redact_url(text))
 
 
 def _safe_url(url: str) -> str:
     """The URL without credentials or query (a listen key travels in the query)."""
     return redact_url(url.split("?", 1)[0])
+
+
+class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The ``websockets`` protocol logger, minus secrets: its debug lines include the
+    request line, i.e. the URL with the listen key."""
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = redact_secrets(str(msg) % args if args else str(msg))
+            self.logger.log(level, "%s", text, **kwargs)
 
