@@ -151,7 +151,18 @@ async def mark_price_latency(url: str, samples: int = 20000) -> tuple[float, flo
     return statistics.median(sync_ns), statistics.median(async_ns)
 
 
-async def main(frames: int, rounds: int, levels: int) -> None:
+async def measure(url: str, frames: int, rounds: int) -> tuple[list[float], list[float], float, float]:
+    await bare_round(url, frames)  # warm-up both paths
+    await client_round(url, frames)
+    bare, ours = [], []
+    for _ in range(rounds):
+        bare.append(await bare_round(url, frames))
+        ours.append(await client_round(url, frames))
+    sync_ns, async_ns = await mark_price_latency(url)
+    return bare, ours, sync_ns, async_ns
+
+
+def main(frames: int, rounds: int, levels: int) -> None:
     proc = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), "--serve", "--frames", str(frames), "--levels", str(levels)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -160,17 +171,11 @@ async def main(frames: int, rounds: int, levels: int) -> None:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         url = f"ws://127.0.0.1:{port}/ws-api?version=1.0"
-        size = len(make_frames(1, levels)[0])
-        await bare_round(url, frames)  # warm-up both paths
-        await client_round(url, frames)
-        bare, ours = [], []
-        for _ in range(rounds):
-            bare.append(await bare_round(url, frames))
-            ours.append(await client_round(url, frames))
-        sync_ns, async_ns = await mark_price_latency(url)
+        bare, ours, sync_ns, async_ns = asyncio.run(measure(url, frames, rounds))
     finally:
         proc.stdin.close()  # type: ignore[union-attr]
         proc.wait(timeout=10)
+    size = len(make_frames(1, levels)[0])
     b, o = statistics.median(bare), statistics.median(ours)
     out = sys.stdout.write
     out(f"depth frames: {frames} x {rounds} rounds, {levels} levels/side, {size} bytes/frame, python {sys.version.split()[0]}\n")
@@ -192,4 +197,4 @@ if __name__ == "__main__":
     if args.serve:
         asyncio.run(serve_forever(args.frames, args.levels))
     else:
-        asyncio.run(main(args.frames, args.rounds, args.levels))
+        main(args.frames, args.rounds, args.levels)
