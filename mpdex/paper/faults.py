@@ -1,0 +1,118 @@
+"""Failure injection for the paper server, so tests can prove a client survives a
+misbehaving exchange.
+
+REST faults count requests as they arrive (the internal registration of
+``PaperVest.create_account`` is exempt); when several are armed, a pending delay is
+served first, then rate limiting, then server errors. ``lose_next_order_response`` lets
+``POST /orders`` commit the order and then drops the connection without an answer.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["Faults"]
+
+log = logging.getLogger("mpdex.paper.faults")
+
+
+class _Sockets(Protocol):
+    def drop_all(self, code: int) -> int: ...
+    def close_private(self, code: int, listen_key: str | None = None) -> int: ...
+
+
+class Faults:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._sockets: _Sockets | None = None
+        self.clear()
+
+    def attach(self, sockets: _Sockets) -> None:
+        self._sockets = sockets
+
+    def clear(self) -> None:
+        """Disarm every fault (sockets already closed stay closed)."""
+        self._rate_limit = 0
+        self._retry_after = 1.0
+        self._server_error = 0
+        self._error_status = 503
+        self._delays: list[float] = []
+        self._lost_orders = 0
+        self._silent_until = 0.0
+        self._ws_rejects = 0
+        self._ws_reject_status = 429
+        self._ws_retry_after: float | None = 1
+
+    # --- sockets --------------------------------------------------------------------
+
+    def drop_websockets(self, code: int = 1012) -> int:
+        """Close every open socket now with ``code``; returns how many."""
+        n = self._sockets.drop_all(code) if self._sockets else 0
+        log.info("paper fault: dropped %d sockets with %d", n, code)
+        return n
+
+    def close_private(self, code: int = 4005) -> int:
+        """Close every socket opened with a listen key now with ``code``."""
+        n = self._sockets.close_private(code) if self._sockets else 0
+        log.info("paper fault: closed %d private sockets with %d", n, code)
+        return n
+
+    def silence_websockets(self, seconds: float) -> None:
+        """Sockets stay open but nothing is sent for ``seconds``: no data, no PONG, no
+        protocol pong. Frames produced meanwhile are dropped, not delivered late."""
+        self._silent_until = self._clock() + seconds
+
+    def reject_ws_connects(self, n: int, status: int = 429, retry_after: float | None = 1) -> None:
+        """The next ``n`` WebSocket handshakes are answered with HTTP ``status``."""
+        self._ws_rejects, self._ws_reject_status, self._ws_retry_after = n, status, retry_after
+
+    def ws_silenced(self) -> bool:
+        return self._clock() < self._silent_until
+
+    def take_ws_reject(self) -> tuple[int, float | None] | None:
+        if self._ws_rejects <= 0:
+            return None
+        self._ws_rejects -= 1
+        return self._ws_reject_status, self._ws_retry_after
+
+    # --- REST -----------------------------------------------------------------------
+
+    def rate_limit(self, n: int, retry_after: float = 1.0) -> None:
+        """The next ``n`` REST requests: HTTP 429, ``Retry-After``, ``{"code":429,"msg":"Rate limited"}``."""
+        self._rate_limit, self._retry_after = n, retry_after
+
+    def server_error(self, n: int, status: int = 503) -> None:
+        """The next ``n`` REST requests answer HTTP ``status`` (5xx)."""
+        if not 500 <= status <= 599:
+            raise ValueError("server_error status must be 5xx")
+        self._server_error, self._error_status = n, status
+
+    def delay(self, seconds: float, n: int = 1) -> None:
+        """Hold the next ``n`` REST responses for ``seconds`` before answering."""
+        self._delays.extend([seconds] * n)
+
+    def lose_next_order_response(self, n: int = 1) -> None:
+        """The next ``n`` accepted ``POST /orders`` are committed, then the connection
+        is dropped without a response."""
+        self._lost_orders = n
+
+    def take_delay(self) -> float:
+        return self._delays.pop(0) if self._delays else 0.0
+
+    def take_rest_fault(self) -> tuple[str, float | int] | None:
+        """``("rate", retry_after)``, ``("error", status)`` or ``None`` for this request."""
+        if self._rate_limit > 0:
+            self._rate_limit -= 1
+            return "rate", self._retry_after
+        if self._server_error > 0:
+            self._server_error -= 1
+            return "error", self._error_status
+        return None
+
+    def take_lost_order(self) -> bool:
+        if self._lost_orders > 0:
+            self._lost_orders -= 1
+            return True
+        return False
