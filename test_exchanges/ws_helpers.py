@@ -136,10 +136,13 @@ class ControlledServer:
 
 
 class ConnectProxy:
-    """A minimal HTTP CONNECT proxy on 127.0.0.1:0 that counts the tunnels it opens."""
+    """A minimal HTTP proxy on 127.0.0.1:0: ``CONNECT`` tunnels (what a WebSocket client
+    uses; counted in ``tunnels``) and plain absolute-form requests (what an HTTP client
+    sends for ``http://`` targets; counted in ``forwarded``)."""
 
     def __init__(self) -> None:
         self.tunnels = 0
+        self.forwarded = 0
         self.targets: list[str] = []
         self.port = 0
         self._server: asyncio.AbstractServer | None = None
@@ -167,19 +170,33 @@ class ConnectProxy:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
-        head = await reader.readuntil(b"\r\n\r\n")
-        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
-        if method != "CONNECT":
-            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
             return
-        host, port = target.rsplit(":", 1)
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+        elif target.startswith("http://"):
+            hostport = target[7:].split("/", 1)[0]
+            host, _, port = hostport.partition(":")
+            port = port or "80"
+        else:
+            writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            writer.close()
+            return
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
         self._writers.add(up_writer)
-        self.tunnels += 1
-        self.targets.append(target)
-        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await writer.drain()
+        if method == "CONNECT":
+            self.tunnels += 1
+            self.targets.append(target)
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+        else:
+            # HTTP/1.1 servers accept absolute-form; keep-alive requests follow on the pipe
+            self.forwarded += 1
+            up_writer.write(head)
         for src, dst in ((reader, up_writer), (up_reader, writer)):
             task = asyncio.create_task(self._pipe(src, dst))
             self._pipes.add(task)
