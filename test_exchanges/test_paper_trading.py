@@ -2,6 +2,7 @@
 the same arithmetic through the wire."""
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 
 from mpdex.paper import PaperVest
@@ -218,3 +219,23 @@ async def test_same_seed_same_prices() -> None:
         for _ in range(5):
             p.tick()
         assert [p.price(s) for s in p.markets] != marks[0]
+
+
+async def test_funding_runs_hourly_on_the_clock() -> None:
+    hour = 3_600_000
+    clock = [(now_ms() // hour) * hour + hour - 50]  # 50 ms before the next hour
+    async with PaperVest(tick_interval=None, clock_ms=lambda: clock[0]) as paper:
+        paper.set_funding_rate("BTC-PERP", "0.00002")
+        await asyncio.sleep(0.3)
+        assert paper.stats["funding_events"] == 0  # a fresh ledger starts counting now
+        clock[0] += 100
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            if paper.stats["funding_events"]:
+                break
+        assert paper.stats["funding_events"] == 1
+        clock[0] += 1000
+        await asyncio.sleep(0.3)
+        assert paper.stats["funding_events"] == 1  # once per hour
+        rows = paper.ledger.funding_history("BTC-PERP", None, None, 10)
+        assert rows == [(clock[0] - clock[0] % hour, D("0.00002"))]
