@@ -305,3 +305,18 @@ async def test_close_wakes_waiters_and_stops_everything() -> None:
         with pytest.raises(Exception, match="closed"):
             await waiter
     assert leftover_tasks(baseline) == set()
+
+
+async def test_order_memory_stays_bounded_over_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wrappers import vest_ws_client
+
+    monkeypatch.setattr(vest_ws_client, "_RECENT_FINAL_ORDERS", 10)
+    async with VestLikeServer() as server:
+        client = VestWSClient(make_key(server), FakeVestRest(server), **FAST)
+        for n in range(1, 101):
+            client._on_order_event(vest_order(n, "NEW"))
+            client._on_order_event({"id": f"0x{n:064x}", "status": "CANCELLED", "postTime": 1, "nonce": n})
+        assert len(client._final) == 10 and not client._orders
+        assert len(client._id_by_nonce) == 10 and len(client._order_seq) == 10
+        assert client.find_order(100)["status"] == "CANCELLED" and client.find_order(1) is None
+        await client.close()

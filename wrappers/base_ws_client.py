@@ -302,9 +302,8 @@ class BaseWSClient:
                 self._on_disconnected(code, reason)
             except Exception:
                 log.exception("%s: disconnect hook failed", self.LOG_NAME)
-            delay = self._retry_delay_for_close(code)
-            if delay is None:
-                delay = self.next_delay()
+            override = self._retry_delay_for_close(code)
+            delay = self.next_delay() if override is None else override
             log.info("%s: socket closed (code=%s %s); reconnecting in %.2fs", self.LOG_NAME, code, reason, delay)
             await asyncio.sleep(delay)
 
@@ -350,7 +349,7 @@ class BaseWSClient:
             self._last_recv = mono()
             stats["messages"] += 1
             try:
-                msg = loads(raw) if type(raw) is str else self._decode_binary(raw)
+                msg = loads(raw) if type(raw) is str else self._decode_binary(raw)  # type: ignore[arg-type]
             except orjson.JSONDecodeError:
                 self._count_error("undecodable frame dropped")
                 continue

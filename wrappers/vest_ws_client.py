@@ -545,7 +545,10 @@ class VestWSClient(BaseWSClient):
             self._final[oid] = order
             self._final.move_to_end(oid)
             while len(self._final) > _RECENT_FINAL_ORDERS:
-                self._final.popitem(last=False)
+                old_id, old = self._final.popitem(last=False)  # bounded memory over days
+                self._order_seq.pop(old_id, None)
+                if self._id_by_nonce.get(str(old.get("nonce"))) == old_id:
+                    del self._id_by_nonce[str(old.get("nonce"))]
         else:
             self._orders[oid] = order
         if status in ("FILLED", "PARTIALLY_FILLED") or args.get("lastFilledSize") is not None:
