@@ -260,3 +260,14 @@ async def test_cancel_rules(client: RawClient) -> None:
 
 async def test_unknown_path_is_fastapi_404(client: RawClient) -> None:
     assert await client.get("/orders/open") == (404, {"detail": "Not Found"})
+
+
+async def test_halted_market_refuses_orders(client: RawClient, paper: PaperVest) -> None:
+    paper.set_market_status("AAPL-USD-PERP", "HALT")
+    status, body = await client.place(symbol="AAPL-USD-PERP", size="1.00", limit_price="300.00")
+    assert status == 400
+    plain(body, 1148)
+    ticker = (await client.get("/ticker/latest", params={"symbols": "AAPL-USD-PERP"}))[1]["tickers"][0]
+    assert ticker["status"] == "HALT"
+    paper.set_market_status("AAPL-USD-PERP", "TRADING")
+    assert (await client.place(symbol="AAPL-USD-PERP", size="1.00", limit_price="300.00"))[0] == 200

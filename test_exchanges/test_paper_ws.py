@@ -193,3 +193,22 @@ async def test_fault_reject_connects(client: RawClient, paper: PaperVest, sessio
         await ws.send_json({"method": "PING", "params": [], "id": 0})
         assert await recv_json(ws) == {"data": "PONG"}
     assert paper.stats["ws_rejected"] == 2 and paper.stats["ws_connects"] == 1
+
+
+async def test_partially_filled_event_has_the_filled_shape(client: RawClient, paper: PaperVest, session: aiohttp.ClientSession) -> None:
+    paper.set_price("BTC-PERP", "97000.0")
+    ask_px, ask_qty = (await client.get("/depth", params={"symbol": "BTC-PERP", "limit": 1}))[1]["asks"][0]
+    key = (await client.post("/account/listenKey"))[1]["listenKey"]
+    async with session.ws_connect(client.ws_url(key)) as ws:
+        await ws.send_json({"method": "SUBSCRIBE", "params": ["account_private"], "id": 1})
+        await recv_json(ws)
+        size = f"{float(ask_qty) + 0.05:.4f}"
+        _, placed = await client.place(size=size, order_type="LIMIT", limit_price=ask_px)
+        assert (await recv_json(ws))["data"]["args"]["status"] == "NEW"
+        partial = await recv_json(ws)
+        assert shape(partial) == shape(load_sample("ws_account_private_order_filled.json"))
+        args = partial["data"]["args"]
+        assert (args["status"], args["lastFilledSize"], args["size"]) == ("PARTIALLY_FILLED", ask_qty, size)
+        paper.set_price("BTC-PERP", "96000.0")
+        done = (await recv_json(ws))["data"]["args"]
+        assert (done["status"], done["lastFilledSize"], done["lastFilledPrice"]) == ("FILLED", "0.0500", ask_px)

@@ -59,9 +59,12 @@ class Publisher(Protocol):
 
 
 def _field(obj: Mapping[str, Any], name: str, kind: type, where: str = "") -> Any:
-    value = obj.get(name)
-    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-    if not ok or (kind is int and value < 0):
+    value: Any = obj.get(name)
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
         what = {int: "a non-negative integer", str: "a string", bool: "a boolean", dict: "an object"}[kind]
         raise ApiError(wire.INVALID_PARAMETER, f"{where}{name} must be {what}")
     return value
