@@ -56,7 +56,7 @@ class TokenBucket:
                     wait = self._paused_until - now
                 else:
                     self._refill(now)
-                    if self._tokens >= tokens:
+                    if self._tokens >= tokens - 1e-9:  # float dust must not spin the loop
                         self._tokens -= tokens
                         return waited
                     wait = (tokens - self._tokens) / self.rate
@@ -67,7 +67,8 @@ class TokenBucket:
         """Nobody in this group sends for ``seconds`` (the server asked us to back off)."""
         now = self._clock()
         self._paused_until = max(self._paused_until, now + max(0.0, seconds))
-        self._tokens = 0.0
+        # when the pause ends, one probe may go at once; the rest refill at the normal rate
+        self._tokens = 1.0
         self._stamp = max(self._stamp, self._paused_until)
 
     @property
