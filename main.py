@@ -450,6 +450,13 @@ async def all_positions(ex: Any, symbol: str | None = None) -> list[dict[str, An
     getter = getattr(ex, "get_positions", None)
     if getter is not None:
         return [p for p in await getter() if p]
+    if getattr(ex, "name", None) == "vest" and hasattr(ex, "_rest_account"):
+        # one GET /account holds every position; the contract only reads them one market at a time
+        from wrappers.vest_parsers import parse_position
+
+        account = await ex._rest_account()
+        found = [parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict)]
+        return sorted((p for p in found if p), key=lambda p: p["symbol"])
     symbols = (await ex.get_available_symbols()).get("perp", [])
     found = await asyncio.gather(*(ex.get_position(s) for s in symbols))
     return [p for p in found if p]
@@ -466,13 +473,19 @@ def position_table(positions: Sequence[dict[str, Any]], marks: dict[str, Any]) -
     )
 
 
-def orders_table(orders: Sequence[dict[str, Any]]) -> list[str]:
+def short_id(value: Any) -> str:
+    text = str(value or "-")
+    return f"{text[:10]}…{text[-4:]}" if len(text) > 18 else text
+
+
+def orders_table(orders: Sequence[dict[str, Any]], *, full_ids: bool = True) -> list[str]:
+    shown: Callable[[Any], str] = (lambda v: str(v or "-")) if full_ids else short_id
     return format_table(
         ("symbol", "side", "type", "size", "filled", "price", "reduce", "status", "order id", "client id", "created"),
         [
             (o.get("symbol"), o.get("side"), o.get("order_type"), o.get("size"), o.get("filled_size"),
              o.get("price"), "yes" if o.get("reduce_only") else "no", o.get("status"),
-             str(o.get("order_id") or o.get("id") or "-"), str(o.get("client_order_id") or "-"),
+             shown(o.get("order_id") or o.get("id")), str(o.get("client_order_id") or "-"),
              fmt_time(o.get("created_at")))
             for o in orders
         ],
@@ -522,7 +535,7 @@ async def cmd_check(ctx: Context) -> Report:
     lines += ["", "Positions" + (f" ({symbol})" if symbol else "")]
     lines += position_table(positions, marks)
     lines += ["", "Open orders" + (f" ({symbol})" if symbol else "")]
-    lines += orders_table(orders)
+    lines += orders_table(orders, full_ids=False)
     data = {
         "collateral": dict(collateral, quote=quote),
         "positions": [dict(p, mark_price=marks.get(p["symbol"])) for p in positions],
@@ -639,6 +652,8 @@ async def cmd_cancel(ctx: Context) -> Report:
     for sym, group in sorted(by_symbol.items()):
         results += await ex.cancel_orders(sym, group)
     errors = [r for r in results if r.get("status") != "ok"]
+    if not results:
+        return Report({"cancelled": []}, [f"No open orders{' in ' + symbol if symbol else ''}; nothing to cancel."])
     lines = ["Cancelled orders"] + cancel_table(results)
     failure = f"{len(errors)} of {len(results)} cancels failed" if errors else None
     return Report({"cancelled": results}, lines, failure)
@@ -744,8 +759,11 @@ async def cmd_funding(ctx: Context) -> Report:
         ("funding (1h)", rate),
         ("annualised", f"{fmt_num(yearly * 100)}%" if yearly is not None else "-"),
     ])
-    lines += ["", f"Last {len(history)} funding entries"]
-    lines += format_table(("time", "rate (1h)"), [(fmt_time(h.get("time")), h.get("funding_rate")) for h in history])
+    if history:
+        lines += ["", f"Last {len(history)} funding entries"]
+        lines += format_table(("time", "rate (1h)"), [(fmt_time(h.get("time")), h.get("funding_rate")) for h in history])
+    else:
+        lines += ["", "No funding history yet."]
     return Report({"current": current, "history": history}, lines)
 
 
@@ -1036,4 +1054,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the event loop started (parsing, logging setup)
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)

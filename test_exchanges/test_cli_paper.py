@@ -1,0 +1,197 @@
+"""main.py end to end in paper mode: a real subprocess, the embedded paper exchange on a
+free loopback port, a temporary ledger, the real client over REST and WebSocket.
+
+Each run starts a paper server, so the runs are few and each one asserts a lot.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import main as cli
+from mpdex.paper import PaperVest
+from test_exchanges.conftest import ROOT
+from wrappers.vest_auth import address_of
+
+MAIN = ROOT / "main.py"
+
+
+class Runs:
+    """Runs main.py in paper mode and keeps every byte it printed for the secret scan."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = tmp_path / "ledger" / "paper.sqlite3"
+        self.env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
+        self.env.pop(cli.PRIMARY_KEY_ENV, None)
+        self.outputs: list[str] = []
+
+    def __call__(self, *args: str, paper: bool = True, env: dict[str, str] | None = None,
+                 expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, str(MAIN)]
+        if paper:
+            argv += ["--paper", "--paper-db", str(self.db)]
+        proc = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=60, cwd=ROOT,
+                              env=dict(self.env, **(env or {})), stdin=subprocess.DEVNULL)
+        self.outputs += [proc.stdout, proc.stderr]
+        if expect is not None:
+            assert proc.returncode == expect, f"{args}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def json(self, *args: str) -> dict[str, Any]:
+        proc = self(*args, "--json")
+        doc = json.loads(proc.stdout)  # stdout is pure JSON; the [PAPER] banner went to stderr
+        assert doc["paper"] is True and doc["exchange"] == "vest"
+        assert "[PAPER]" in proc.stderr
+        return doc
+
+    def assert_no_secret(self, *secrets: str) -> None:
+        variants = {v for s in secrets if s for v in (s, s.lower(), s.upper(), s.removeprefix("0x"))}
+        for text in self.outputs:
+            for value in variants:
+                assert value not in text, "a secret was printed"
+
+
+def paper_account_key(db: Path) -> Any:
+    async def read() -> Any:
+        async with PaperVest(db_path=str(db), port=0) as paper:
+            return await paper.default_account(usdc=cli.PAPER_USDC)
+
+    return asyncio.run(read())
+
+
+def test_check_order_check_close_check_on_one_paper_account(tmp_path):
+    run = Runs(tmp_path)
+
+    first = run.json("--module", "check")
+    assert first["positions"] == [] and first["open_orders"] == []
+    assert first["collateral"]["total_collateral"] == pytest.approx(cli.PAPER_USDC)
+
+    price = run.json("--module", "price", "--coin", "BTC")
+    mark = price["mark_price"]
+    assert mark > 0 and price["symbol"] == "BTC-PERP"
+
+    # --debug logs everything the library does: it goes into the secret scan below
+    proc = run("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.01", "--json", "--debug")
+    bought = json.loads(proc.stdout)
+    assert bought["order"]["status"] == "FILLED" and bought["order"]["side"] == "buy"
+    assert bought["position"]["symbol"] == "BTC-PERP" and bought["position"]["side"] == "long"
+    assert bought["position"]["size"] == pytest.approx(0.01)
+
+    resting_price = f"{mark * 1.5:.1f}"  # far above the market: rests as an open order
+    resting = run.json("--module", "order", "--coin", "BTC", "--side", "sell", "--amount", "0.01",
+                       "--price", resting_price, "--tif", "GTC")
+    assert resting["order"]["status"] == "NEW" and resting["order"]["order_type"] == "limit"
+
+    text = run("--module", "check").stdout
+    assert text.startswith("[PAPER] paper exchange on 127.0.0.1:")
+    assert "no real money" in text.splitlines()[0]
+    position_row = next(line for line in text.splitlines() if line.startswith("  BTC-PERP  long"))
+    assert position_row.split()[2] == "0.01"
+    assert resting["order"]["client_order_id"] in text
+
+    seen = run.json("--module", "check")
+    assert [(p["symbol"], p["side"], p["size"]) for p in seen["positions"]] == [("BTC-PERP", "long", 0.01)]
+    assert seen["positions"][0]["mark_price"] > 0 and seen["positions"][0]["entry_price"] > 0
+    assert [o["order_id"] for o in seen["open_orders"]] == [resting["order"]["order_id"]]
+
+    closed = run.json("--module", "close", "--coin", "BTC", "--cancel-orders")
+    assert [(c["order_id"], c["status"]) for c in closed["cancelled"]] == [(resting["order"]["order_id"], "ok")]
+    assert [c["symbol"] for c in closed["closed"]] == ["BTC-PERP"]
+    assert closed["closed"][0]["order"]["side"] == "sell" and closed["closed"][0]["order"]["status"] == "FILLED"
+    assert closed["remaining_positions"] == []
+
+    last = run.json("--module", "check")
+    assert last["positions"] == [] and last["open_orders"] == []
+    assert last["collateral"]["total_collateral"] > 0
+
+    key = paper_account_key(run.db)
+    run.assert_no_secret(key.api_key, key.signing_private_key)
+
+
+def test_exit_codes_usage_2_bad_input_1_with_one_line(tmp_path):
+    run = Runs(tmp_path)
+    usage = run("--module", "order", "--coin", "BTC", expect=2)
+    assert "needs --side, --amount" in usage.stderr and usage.stdout == ""
+
+    for args, message in (
+        (("--module", "order", "--coin", "NOPE", "--side", "buy", "--amount", "0.01"), "NOPE"),
+        (("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "-0.01"), "amount must be a positive"),
+    ):
+        proc = run(*args, expect=1)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+        assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+    # nothing was traded by the refused commands
+    assert run.json("--module", "check")["positions"] == []
+
+
+def test_register_on_paper_writes_a_0600_keys_file_and_echoes_no_secret(tmp_path):
+    run = Runs(tmp_path)
+    primary = "0x" + "5a" * 32
+    keys = tmp_path / "keys" / "pk_vest.py"
+    env = {cli.PRIMARY_KEY_ENV: primary}
+
+    done = run("--module", "register", "--keys", str(keys), "--expiry-days", "2", env=env)
+    assert "[PAPER]" in done.stdout and address_of(primary) in done.stdout
+    assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+    key = cli.load_keys(keys, "vest")
+    assert key.primary_address.lower() == address_of(primary).lower()
+    assert key.network == "dev" and key.api_key and key.signing_private_key != primary
+
+    again = run("--module", "register", "--keys", str(keys), env=env, expect=1)
+    assert "already exists; pass --force" in again.stderr
+    assert cli.load_keys(keys, "vest") == key
+
+    run.assert_no_secret(primary, key.api_key, key.signing_private_key)
+
+
+def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatch):
+    """The read-only modules and leverage/cancel, run in this process (cheaper than a subprocess each)."""
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])  # main() installs its own stderr handler
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    base = ["--paper", "--json"]
+
+    def run(*args: str) -> dict[str, Any]:
+        code = cli.main([*base, *args])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return json.loads(out)
+
+    book = run("--module", "book", "--coin", "ETH", "--depth", "3")
+    assert len(book["bids"]) == 3 and len(book["asks"]) == 3
+    assert book["bids"][0][0] < book["asks"][0][0]  # best bid below best ask
+
+    symbols = {m["symbol"]: m for m in run("--module", "symbols")["symbols"]}
+    assert symbols["BTC-PERP"]["max_leverage"] == 50 and symbols["BTC-PERP"]["size_step"] == 0.0001
+
+    lev = run("--module", "leverage", "--coin", "BTC", "--leverage", "7")
+    assert lev["update"]["status"] == "ok" and lev["leverage"]["leverage"] == 7
+
+    funding = run("--module", "funding", "--coin", "SOL", "--limit", "5")
+    assert funding["current"]["symbol"] == "SOL-PERP" and len(funding["history"]) <= 5
+
+    placed = run("--module", "order", "--coin", "SOL", "--side", "buy", "--amount", "1", "--price", "1")
+    assert placed["order"]["status"] == "NEW" and placed["position"] is None
+    listed = run("--module", "orders", "--coin", "SOL")
+    assert [o["client_order_id"] for o in listed["open_orders"]] == [placed["order"]["client_order_id"]]
+    cancelled = run("--module", "cancel", "--order-id", placed["order"]["client_order_id"])
+    assert [(c["order_id"], c["status"]) for c in cancelled["cancelled"]] == [(placed["order"]["order_id"], "ok")]
+    assert run("--module", "orders")["open_orders"] == []
+
+    # one text run: the paper banner is the first line on stdout
+    assert cli.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[PAPER] ") and "mark" in out and "funding (1h)" in out
