@@ -371,20 +371,29 @@ class PaperVest:
     def set_price(self, symbol: str, price: Any) -> None:
         """Mark and index jump to ``price`` now; the book follows, resting orders the
         new book crosses fill, and subscribers get tickers/depth at once."""
-        self.venue.set_price(symbol, to_decimal(price, "price"))
+        value = to_decimal(price, "price")
+        if value <= 0:
+            raise ValueError("price must be positive")
+        self.venue.set_price(self._symbol(symbol), value)
 
     def price(self, symbol: str) -> Decimal:
-        return self.venue.prices.states[symbol].mark
+        """The current mark."""
+        return self.venue.prices.states[self._symbol(symbol)].mark
+
+    def _symbol(self, symbol: str) -> str:
+        if symbol not in self._markets:
+            raise ValueError(f"unknown paper market {symbol!r}; known: {', '.join(self._markets)}")
+        return symbol
 
     def set_funding_rate(self, symbol: str, rate: Any | None) -> None:
         """Pin ``symbol``'s hourly funding rate (``None``: back to the model's rate)."""
-        self.venue.prices.states[symbol].funding_override = None if rate is None else to_decimal(rate, "rate")
+        self.venue.prices.states[self._symbol(symbol)].funding_override = None if rate is None else to_decimal(rate, "rate")
 
     def set_market_status(self, symbol: str, status: str) -> None:
         """``"TRADING"`` or ``"HALT"``; orders on a halted market are refused with 1148."""
         if status not in ("TRADING", "HALT"):
             raise ValueError("status must be TRADING or HALT")
-        self.venue.prices.states[symbol].status = status
+        self.venue.prices.states[self._symbol(symbol)].status = status
 
     def apply_funding(self) -> dict[str, Decimal]:
         """Apply one funding event now; returns the rates used."""
