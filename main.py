@@ -455,8 +455,8 @@ async def all_positions(ex: Any, symbol: str | None = None) -> list[dict[str, An
         from wrappers.vest_parsers import parse_position
 
         account = await ex._rest_account()
-        found = [parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict)]
-        return sorted((p for p in found if p), key=lambda p: p["symbol"])
+        parsed = (parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict))
+        return sorted((dict(p) for p in parsed if p), key=lambda p: p["symbol"])
     symbols = (await ex.get_available_symbols()).get("perp", [])
     found = await asyncio.gather(*(ex.get_position(s) for s in symbols))
     return [p for p in found if p]
