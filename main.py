@@ -951,10 +951,18 @@ async def open_session(args: argparse.Namespace, secrets: Secrets) -> AsyncItera
     if args.module == "register":
         yield ctx
         return
-    ctx.key = load_keys((args.keys or default_keys_path(args.exchange)).expanduser(), args.exchange)
+    path = (args.keys or default_keys_path(args.exchange)).expanduser()
+    ctx.key = load_keys(path, args.exchange)
     secrets.add_key(ctx.key)
-    async with open_exchange(args.exchange, ctx.key) as ctx.exchange:
+    try:
+        exchange = await exchange_factory.create_exchange(args.exchange, ctx.key)
+    except ConfigError as exc:  # name the file the bad field came from
+        raise ConfigError(f"{exc} (keys file {path})") from None
+    try:
+        ctx.exchange = exchange
         yield ctx
+    finally:
+        await exchange.close()
 
 
 async def ask_confirmation(prompt: str) -> bool:

@@ -127,6 +127,14 @@ def test_broken_keys_file_error_never_shows_its_contents(capsys, tmp_path):
     assert "deadbeef" not in err
 
 
+def test_template_keys_file_names_the_missing_field_and_the_file(capsys, tmp_path):
+    path = tmp_path / "pk_vest.py"
+    path.write_text((cli.ROOT / "keys" / "copy.pk_vest.py").read_text())
+    code, out, err = run_main(["--module", "check", "--keys", str(path)], capsys)
+    assert (code, out) == (1, "")
+    assert err.strip() == f"error: vest key_params is missing required field 'api_key' (keys file {path})"
+
+
 def test_keys_file_without_the_variable(tmp_path):
     path = tmp_path / "pk_vest.py"
     path.write_text("KEY = 1\n")

@@ -195,3 +195,43 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     assert cli.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[PAPER] ") and "mark" in out and "funding (1h)" in out
+
+
+async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
+    """Without --paper: the keys file is the account (here one on a paper server standing in
+    for Vest); a live order from a non-terminal is refused until --yes is given."""
+    async with PaperVest(port=0) as paper:
+        key = await paper.create_account(usdc=10_000)
+        keys = tmp_path / "pk_vest.py"
+        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        outputs: list[str] = []
+
+        async def run(*args: str) -> tuple[int, str, str]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(MAIN), "--keys", str(keys), *args, cwd=ROOT, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            outputs.extend((out.decode(), err.decode()))
+            assert proc.returncode is not None
+            return proc.returncode, out.decode(), err.decode()
+
+        order = ("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.01")
+        code, out, err = await run(*order)
+        assert (code, out) == (1, "")
+        assert err.strip() == "error: this is a live trade and stdin is not a terminal: re-run with --yes to confirm"
+        assert paper.stats["orders_accepted"] == 0
+
+        code, out, err = await run(*order, "--yes")
+        assert code == 0, err
+        assert out.startswith(f"[LIVE] vest dev account {key.primary_address[:6]}")
+        assert paper.stats["orders_accepted"] == 1
+
+        code, out, err = await run("--module", "close", "--coin", "BTC", "--yes", "--json")
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["paper"] is False and doc["remaining_positions"] == []
+        assert doc["closed"][0]["order"]["status"] == "FILLED"
+
+    joined = "\n".join(outputs)
+    for secret in (key.api_key, key.signing_private_key, key.signing_private_key[2:]):
+        assert secret not in joined
