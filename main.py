@@ -419,6 +419,13 @@ class Report:
 
 
 @dataclasses.dataclass
+class Progress:
+    """What state-changing request was under way, for the message after a Ctrl-C."""
+
+    sending: str | None = None
+
+
+@dataclasses.dataclass
 class Context:
     """Everything a module needs: the options, the open exchange and how to ask the user."""
 
@@ -428,6 +435,7 @@ class Context:
     key: Any = None  # the account's key object (never printed)
     paper: Any = None  # the PaperVest instance in paper mode
     paper_db: Path | None = None
+    progress: Progress = dataclasses.field(default_factory=Progress)
     confirm: Callable[[str], Awaitable[bool]] = dataclasses.field(default=lambda prompt: ask_confirmation(prompt))
 
     @property
@@ -560,6 +568,7 @@ async def cmd_order(ctx: Context) -> Report:
             what += " reduce-only"
         if not await ctx.confirm(f"LIVE {what} (mark {fmt_num(mark)}). Send it?"):
             raise Aborted
+    ctx.progress.sending = f"sending the {kind} {a.side} order for {fmt_num(amount)} {symbol}"
     result = await ex.create_order(
         symbol, a.side, amount, price, kind,
         is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage,
@@ -588,6 +597,7 @@ async def cmd_close(ctx: Context) -> Report:
     lines: list[str] = []
     cancelled: list[dict[str, Any]] = []
     failure = None
+    ctx.progress.sending = "cancelling orders and closing positions"
     if a.cancel_orders:
         by_symbol: dict[str, list[dict[str, Any]]] = {}
         for o in orders:
@@ -649,6 +659,7 @@ async def cmd_cancel(ctx: Context) -> Report:
     for o in orders:
         by_symbol.setdefault(o["symbol"], []).append(o)
     results: list[dict[str, Any]] = []
+    ctx.progress.sending = "cancelling orders"
     for sym, group in sorted(by_symbol.items()):
         results += await ex.cancel_orders(sym, group)
     errors = [r for r in results if r.get("status") != "ok"]
@@ -705,6 +716,7 @@ async def cmd_leverage(ctx: Context) -> Report:
     failure = None
     data: dict[str, Any] = {}
     if a.leverage is not None:
+        ctx.progress.sending = f"setting the leverage of {symbol}"
         update = dict(await ex.update_leverage(symbol, a.leverage))
         data["update"] = update
         if update.get("status") != "ok":
@@ -833,6 +845,7 @@ async def cmd_register(ctx: Context) -> Report:
         network, rest_url = getattr(ctx.paper, "network", "dev"), ctx.paper.rest_url
     else:
         network, rest_url = a.network or "prod", None
+    ctx.progress.sending = "registering (no keys file was written)"
     key = await register(primary, network=network, expiry_days=days, rest_url=rest_url)
     ctx.secrets.add_key(key)
     expires = fmt_time(int((time.time() + days * 86400) * 1000))
@@ -928,9 +941,9 @@ async def open_exchange(name: str, key: Any) -> AsyncIterator[Any]:
 
 
 @contextlib.asynccontextmanager
-async def open_session(args: argparse.Namespace, secrets: Secrets) -> AsyncIterator[Context]:
+async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Progress) -> AsyncIterator[Context]:
     """Yield a ``Context`` with the exchange open (paper server too); all closed on the way out."""
-    ctx = Context(args=args, secrets=secrets)
+    ctx = Context(args=args, secrets=secrets, progress=progress)
     if args.paper:
         from mpdex.paper import PaperVest
 
@@ -1003,8 +1016,8 @@ def banner(ctx: Context) -> str | None:
     return f"[LIVE] {ctx.args.exchange}{' ' + network if network else ''} account {account}"
 
 
-async def run(args: argparse.Namespace, secrets: Secrets, out: Callable[[str], None]) -> int:
-    async with open_session(args, secrets) as ctx:
+async def run(args: argparse.Namespace, secrets: Secrets, progress: Progress, out: Callable[[str], None]) -> int:
+    async with open_session(args, secrets, progress) as ctx:
         head = banner(ctx)
         if head and args.json and ctx.paper is not None:
             sys.stderr.write(secrets.redact(head) + "\n")
@@ -1036,6 +1049,7 @@ def error_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     secrets = Secrets()
+    progress = Progress()
     setup_logging(args, secrets)
 
     def out(text: str) -> None:
@@ -1050,10 +1064,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         validate_inputs(args)
-        return asyncio.run(run(args, secrets, out))
+        return asyncio.run(run(args, secrets, progress, out))
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted" + (" — an order may have been sent; check with --module check"
-                                          if args.module in ("order", "close") else "") + "\n")
+        newline = "\n" if sys.stdin and sys.stdin.isatty() else ""  # end the prompt or ^C line first
+        if progress.sending:
+            sys.stderr.write(f"{newline}interrupted while {progress.sending}: it may have reached the exchange; "
+                             "check with --module orders / --module check\n")
+        else:
+            sys.stderr.write(f"{newline}interrupted: nothing was sent\n")
         return EXIT_INTERRUPTED
     except (MpdexError, Aborted) as exc:
         return fail(exc, error_line(exc), EXIT_ERROR)

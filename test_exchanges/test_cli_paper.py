@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -235,3 +236,25 @@ async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
     joined = "\n".join(outputs)
     for secret in (key.api_key, key.signing_private_key, key.signing_private_key[2:]):
         assert secret not in joined
+
+
+async def test_ctrl_c_closes_everything_and_exits_130(tmp_path):
+    """SIGINT while requests are in flight: no traceback, no unclosed-session warning, exit 130."""
+    async with PaperVest(port=0) as paper:
+        key = await paper.create_account(usdc=10_000)
+        keys = tmp_path / "pk_vest.py"
+        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        before = paper.stats.get("rest_requests", 0)
+        paper.faults.delay(3.0, n=3)  # init's three reads hang on the server
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(MAIN), "--keys", str(keys), "--module", "check", cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # CI may start us with SIGINT ignored
+        for _ in range(300):
+            if paper.stats.get("rest_requests", 0) > before:
+                break
+            await asyncio.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+        assert proc.returncode == 130
+        assert (out.decode(), err.decode()) == ("", "interrupted: nothing was sent\n")
