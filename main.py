@@ -1075,6 +1075,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except (MpdexError, Aborted) as exc:
         return fail(exc, error_line(exc), EXIT_ERROR)
+    except BrokenPipeError:  # stdout went away (e.g. piped into head): say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
     except Exception as exc:  # a bug or an unwrapped library error: still one line
         return fail(exc, f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_ERROR)
 
