@@ -57,7 +57,7 @@ from mpdex.types import (
 )
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
-from . import vest_errors
+from . import vest_errors, vest_ws_client
 from . import vest_parsers as P
 from .vest_auth import VestSigner, address_of, sign_register, to_checksum_address
 from .vest_keys import NETWORKS, OPTIONAL_FIELDS, REQUIRED_FIELDS, VestKey, make_vest_key, normalise_private_key
@@ -76,6 +76,11 @@ DEFAULT_SLIPPAGE = Decimal("0.005")
 
 KLINE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
 _UNSUPPORTED_TIF = {"IOC", "ALO", "PO", "POST_ONLY", "POSTONLY", "GTX"}
+
+#: contract reads the pooled socket serves (``ws_supported``); orders and leverage are REST
+_WS_READS = frozenset({"get_mark_price", "get_orderbook", "get_open_orders", "get_position", "get_collateral"})
+#: a market order's slippage cap is built from a socket mark at most this old (else REST)
+_CAP_MAX_AGE = 1.0
 
 _NONCE_SOURCES: dict[str, NonceSource] = {}
 _NONCE_LOCK = threading.Lock()
@@ -156,7 +161,15 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
       ``timeout``         seconds per REST read; ``order_timeout`` per signed-POST attempt
       ``rate_limits``     ``{"public"|"private"|"order": (rate, burst)}``
       ``retry``           ``mpdex.transport.RetryPolicy``
-      ``use_ws``          accepted for the factory; this build runs on REST alone
+      ``use_ws``          True: one pooled, self-healing socket per account
+                          (``wrappers.vest_ws_client``) serves marks, books, open orders,
+                          positions and collateral while fresh; REST otherwise. (Default
+                          False until the mocked-HTTP unit tests opt out explicitly.)
+      ``ws_max_age``      seconds (default 5.0): socket data older than this is never
+                          served — the read goes to REST and the fallback is logged
+      ``ws_options``      ``VestWSClient`` settings (``ping_interval``, ``recv_timeout``,
+                          ``reconnect_min``/``max``, ``connect_timeout``, ``keepalive_interval``
+                          …); they apply when this instance is the first of its account
       ``nonce_source``, ``clock_ms``, ``monotonic``, ``sleep``, ``rng``: injectable for tests
     """
 
@@ -176,6 +189,8 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         proxy: str | None = None,
         *,
         use_ws: bool = False,
+        ws_max_age: float = vest_ws_client.VestWSClient.MAX_AGE,
+        ws_options: Mapping[str, Any] | None = None,
         slippage: Any = DEFAULT_SLIPPAGE,
         confirm_timeout: float = 2.0,
         recv_window: int = DEFAULT_RECV_WINDOW,
@@ -209,6 +224,12 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         self.confirm_timeout = float(confirm_timeout)
         self.recv_window = recv_window
         self.use_ws = bool(use_ws)
+        if isinstance(ws_max_age, bool) or not isinstance(ws_max_age, (int, float)) or not ws_max_age > 0:
+            raise ConfigError("ws_max_age must be a positive number of seconds")
+        self.ws_max_age = float(ws_max_age)
+        if ws_options is not None and not isinstance(ws_options, Mapping):
+            raise ConfigError("ws_options must be a mapping of VestWSClient settings")
+        self._ws_options = dict(ws_options or {})
         self._signer = VestSigner(self.key.signing_private_key)
         self._clock_ms = clock_ms
         self._monotonic = monotonic
@@ -232,8 +253,6 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def init(self) -> VestExchange:
         """Load markets (steps, margins, fees, status), resolve symbols and move the nonce
         source past the account's ``lastNonce``."""
-        if self.use_ws:
-            log.info("vest %s: WebSocket layer not built in; serving every call over REST", self._who)
         info, tickers, nonce = await asyncio.gather(
             self.rest.get_exchange_info(), self.rest.get_ticker_latest(), self.rest.get_account_nonce()
         )
@@ -247,6 +266,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             self._nonces.advance_past(last)
         log.info("vest %s: %d markets loaded (network=%s, group=%d)", self._who, len(self.markets),
                  self.key.network, self.key.account_group)
+        if self.use_ws and self.ws_client is None and not self._closed:
+            self.ws_client = await vest_ws_client.acquire(self.key, **self._ws_options)
+            self.ws_supported = {k: k in _WS_READS for k in self.ws_supported}
         return self
 
     def resolve_symbol(self, coin_or_symbol: str) -> str:
@@ -340,10 +362,12 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             sent = await self.rest.post_order(body)
             raw = await self._settle(sent, body, market, cid)
         except MpdexError as exc:
+            self._ws_changed()
             log.warning("vest %s order %s %s %s %s cid=%s failed after %.1f ms: %s", self._who, market.symbol,
                         side_text, body["order"]["size"], kind, cid, (self._monotonic() - started) * 1e3,
                         type(exc).__name__)
             raise
+        self._ws_changed(raw)
         parsed = P.parse_order(raw)
         result: OrderResult = {
             "id": parsed["id"],
@@ -405,7 +429,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         return value
 
     async def _market_cap(self, market: VestMarket, is_buy: bool, slip: Decimal) -> Decimal:
-        ticker = await self._rest_ticker(market.symbol)
+        # the cap is only as good as the mark it is built on: take the socket's ticker only
+        # when it is very fresh (at most _CAP_MAX_AGE), else ask REST
+        ticker = await self._ticker(market.symbol, min(self.ws_max_age, _CAP_MAX_AGE))
         fresh = with_status(market, ticker.get("status"))
         if fresh is not market:
             self.markets[market.symbol] = fresh
@@ -515,14 +541,14 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
         """NEW and PARTIALLY_FILLED orders (all markets when ``symbol`` is None), oldest first."""
         native = self.resolve_symbol(symbol) if symbol is not None else None
-        return await self._rest_open_orders(native)
+        return await self._open_orders(native)
 
     async def cancel_orders(self, symbol: str, open_orders: Sequence[Any] | None = None) -> list[CancelResult]:
         """Cancel ``open_orders`` (order dicts or ids; default: every open order of
         ``symbol``) concurrently; one ``{id, order_id, symbol, status, error}`` each."""
         native = self.resolve_symbol(symbol)
         if open_orders is None:
-            targets: list[tuple[str, str]] = [(o["id"], o["symbol"]) for o in await self._rest_open_orders(native)]
+            targets: list[tuple[str, str]] = [(o["id"], o["symbol"]) for o in await self._open_orders(native)]
         else:
             targets = []
             for o in open_orders:
@@ -530,7 +556,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
                 if not isinstance(oid, str) or not oid.strip():
                     raise BadRequest(f"cannot cancel {o!r}: no order id")
                 targets.append((oid.strip(), str(o.get("symbol") or native) if isinstance(o, Mapping) else native))
-        return list(await asyncio.gather(*(self._cancel_one(oid, sym) for oid, sym in targets)))
+        try:
+            return list(await asyncio.gather(*(self._cancel_one(oid, sym) for oid, sym in targets)))
+        finally:
+            self._ws_changed()
 
     async def _cancel_one(self, order_id: str, symbol: str) -> CancelResult:
         started = self._monotonic()
@@ -558,14 +587,14 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def get_position(self, symbol: str) -> Position | None:
         """The position in ``symbol``; ``None`` when flat."""
         native = self.resolve_symbol(symbol)
-        return P.position_for(await self._rest_account(), native)
+        return P.position_for(await self._account(), native)
 
     async def get_collateral(self) -> Collateral:
         """From ``GET /account``: ``available_collateral`` = ``withdrawable``,
         ``total_collateral`` = ``totalAccountValue``, ``unrealized_pnl`` = Σ
         ``positions[].unrealizedPnl``, ``margin_used`` = Σ ``positions[].initMargin`` +
         ``openOrderMargin``; ``raw`` is the account body."""
-        return P.parse_collateral(await self._rest_account())
+        return P.parse_collateral(await self._account())
 
     async def update_leverage(
         self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
@@ -580,7 +609,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         if isinstance(value_in, float) and value_in.is_integer():
             value_in = int(value_in)
         lev = _positive_int(value_in, "leverage", maximum=market.max_leverage)
-        answer = await self.rest.set_leverage(market.symbol, lev)
+        try:
+            answer = await self.rest.set_leverage(market.symbol, lev)
+        finally:
+            self._ws_changed()
         value = answer.get("value") if isinstance(answer, dict) else None
         if value != lev:
             return {"status": "error", "leverage": value if isinstance(value, int) else None, "margin_mode": "cross",
@@ -607,14 +639,60 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     # -- market data -------------------------------------------------------------------
 
     async def get_mark_price(self, symbol: str) -> float:
-        return await self._rest_mark_price(self.resolve_symbol(symbol))
+        """From the socket's ``tickers`` cache when fresh (``ws_max_age``), else REST."""
+        native = self.resolve_symbol(symbol)
+        if self.ws_client is not None:
+            return await self.ws_client.get_mark_price(native, self.ws_max_age)
+        return await self._rest_mark_price(native)
 
     async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
+        """With the socket: the first call subscribes ``{symbol}@depth`` (held until
+        ``unsubscribe_orderbook``) and waits up to half of ``timeout`` for its first
+        snapshot; a book older than ``ws_max_age`` is never served — REST answers instead.
+        The whole call is bounded by ``timeout`` (``RequestTimeout``)."""
         native = self.resolve_symbol(symbol)
+        if self.ws_client is not None:
+            read = self.ws_client.get_orderbook(native, self, timeout=timeout / 2, max_age=self.ws_max_age)
+        else:
+            read = self._rest_orderbook(native)
         try:
-            return await asyncio.wait_for(self._rest_orderbook(native), timeout)
+            return await asyncio.wait_for(read, timeout)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
+
+    async def unsubscribe_orderbook(self, symbol: str) -> None:
+        """Release this instance's hold on the ``{symbol}@depth`` stream (the pooled socket
+        unsubscribes when no instance holds it any more)."""
+        if self.ws_client is not None:
+            await self.ws_client.unsubscribe_orderbook(self.resolve_symbol(symbol), self)
+
+    async def wait_for_order(self, client_order_id: Any, status: str | Sequence[str] = "FILLED",
+                             timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the order with this client order id (the nonce) reaches ``status``
+        (one status or several) or a final state (FILLED, CANCELLED, REJECTED) — check the
+        returned ``status``. Returns the parsed order (``OpenOrder`` + ``avg_price``,
+        ``fees``, ``code``, ``raw``). With the socket, the ``account_private`` stream
+        reports it (REST is asked once at the deadline); without it, REST is polled.
+        ``RequestTimeout`` if it has not got there within ``timeout`` seconds."""
+        nonce = self._client_nonce(client_order_id)
+        if nonce is None:
+            raise BadRequest("client_order_id is required")
+        if self.ws_client is not None:
+            return await self.ws_client.wait_for_order(nonce, status, timeout)
+        wanted = {status.upper()} if isinstance(status, str) else {str(s).upper() for s in status}
+        deadline = self._monotonic() + timeout
+        delay, found = 0.05, None
+        while True:
+            found = _pick(await self.rest.get_orders(nonce=nonce), "nonce", nonce)
+            state = str(found.get("status")).upper() if found else None
+            if found is not None and (state in wanted or state in P.TERMINAL_STATUSES):
+                return P.parse_order(found)
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                raise RequestTimeout(f"order {nonce} did not reach {'/'.join(sorted(wanted))} within {timeout}s "
+                                     f"(last known status: {state or 'unknown'})")
+            await self._sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.5)
 
     async def get_funding_rate(self, symbol: str) -> dict[str, Any]:
         """``{symbol, funding_rate, mark_price, index_price}``; ``funding_rate`` is Vest's
@@ -662,6 +740,38 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def delete_listen_key(self) -> None:
         await self.rest.delete_listen_key()
 
+    # -- socket-first reads, and what our own requests tell the socket state ---------------
+
+    async def _ticker(self, symbol: str, max_age: float) -> Mapping[str, Any]:
+        if self.ws_client is not None:
+            return await self.ws_client.get_ticker(symbol, max_age)
+        return await self._rest_ticker(symbol)
+
+    async def _account(self) -> Mapping[str, Any]:
+        if self.ws_client is not None:
+            account = await self.ws_client.get_account(self.ws_max_age)
+            if not isinstance(account, dict):
+                raise ExchangeError("GET /account did not return an object", raw=account)
+            return account
+        return await self._rest_account()
+
+    async def _open_orders(self, symbol: str | None) -> list[OpenOrder]:
+        if self.ws_client is not None:
+            return await self.ws_client.get_open_orders(symbol, self.ws_max_age)  # type: ignore[return-value]
+        return await self._rest_open_orders(symbol)
+
+    def _ws_changed(self, order: Mapping[str, Any] | None = None) -> None:
+        """Our request changed orders or margin: tell the socket state before the stream
+        does, so a read right after this call cannot serve the state from before it."""
+        client = self.ws_client
+        if client is None:
+            return
+        if order is not None:
+            client.apply_order(order)
+            client.invalidate_private(orders=False)
+        else:
+            client.invalidate_private()
+
     # -- REST reads the socket layer falls back to ---------------------------------------
 
     async def _rest_ticker(self, symbol: str) -> dict[str, Any]:
@@ -697,11 +807,19 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     # -- life cycle --------------------------------------------------------------------
 
     async def close(self, force_close: bool = True) -> None:
-        """Close the HTTP session. Idempotent."""
+        """Release this instance's depth holds and its reference to the pooled socket (the
+        last instance of the account closes it), then close the HTTP session. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        await self.rest.close()
+        client, self.ws_client = self.ws_client, None
+        self.ws_supported = dict.fromkeys(self.ws_supported, False)
+        try:
+            if client is not None:
+                await client.release_holder(self)
+                await vest_ws_client.release(client)
+        finally:
+            await self.rest.close()
 
     # -- registration ------------------------------------------------------------------
 

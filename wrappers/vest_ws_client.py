@@ -418,11 +418,13 @@ class VestWSClient(BaseWSClient):
             and time.monotonic() - self._last_recv <= self.recv_timeout
         )
 
-    def invalidate_private(self) -> None:
+    def invalidate_private(self, *, orders: bool = True, account: bool = True) -> None:
         """Our own request changed orders/positions: the next read re-reads REST (this
         closes the window before the stream reports the change)."""
-        self._orders_version += 1
-        self._account_version += 1
+        if orders:
+            self._orders_version += 1
+        if account:
+            self._account_version += 1
 
     def _orders_fresh(self, max_age: float) -> bool:
         if self._orders_snapshot_version != self._orders_version:
