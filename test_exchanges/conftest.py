@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import pathlib
+import socket
 import sys
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="a pk_vest.py-style keys file; enables the read-only live smoke test against real Vest servers",
     )
+
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and name not in _LOOPBACK and not str(name).startswith("127."):
+        raise OSError(f"test suite is offline: refusing to resolve {name!r} (only loopback is allowed)")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Nothing in the suite may touch another host: a test that forgets a mock fails at
+    # once instead of hanging on (or talking to) a real server. --live-keys lifts it.
+    if not config.getoption("--live-keys"):
+        socket.getaddrinfo = _loopback_only_getaddrinfo
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -24,3 +24,13 @@ def test_network_errors_carry_their_context():
     assert rl.retry_after == 1.5 and rl.http_status == 429
     unknown = E.OrderStateUnknown("lost", client_order_id="1767225600123")
     assert unknown.client_order_id == "1767225600123"
+
+
+def test_the_suite_refuses_non_loopback_hosts():
+    import socket
+
+    import pytest
+
+    with pytest.raises(OSError, match="offline"):
+        socket.getaddrinfo("server-prod.hz.vestmarkets.com", 443)
+    assert socket.getaddrinfo("127.0.0.1", 80)

@@ -13,7 +13,7 @@ from aioresponses import CallbackResult
 from mpdex import errors as E
 from mpdex.ratelimit import RateLimiter, TokenBucket
 from mpdex.transport import HttpTransport, RetryPolicy, parse_retry_after
-from test_exchanges.test_transport_compat import mock_http
+from test_exchanges.http_mock import mock_http
 
 BASE = "http://127.0.0.1:9/api"
 

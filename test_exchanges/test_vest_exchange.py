@@ -15,7 +15,7 @@ from aioresponses import CallbackResult, aioresponses
 from mpdex import errors as E
 from mpdex.nonce import NonceSource
 from test_exchanges.conftest import load_sample
-from test_exchanges.test_transport_compat import mock_http
+from test_exchanges.http_mock import mock_http
 from wrappers import vest_auth as va
 from wrappers.vest import VestExchange
 

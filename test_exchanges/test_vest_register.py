@@ -6,7 +6,7 @@ import pytest
 
 from mpdex import errors as E
 from test_exchanges.conftest import load_sample
-from test_exchanges.test_transport_compat import mock_http
+from test_exchanges.http_mock import mock_http
 from wrappers import vest_auth as va
 from wrappers.vest import VestExchange
 from wrappers.vest_keys import VestKey
