@@ -305,7 +305,9 @@ class RedactingFormatter(logging.Formatter):
 
 
 def setup_logging(args: argparse.Namespace, secrets: Secrets) -> None:
-    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
+    # By default only the result and one ``error:`` line reach the user; the library's
+    # warnings (an order refusal, a retried read) repeat that line or are noise here.
+    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.ERROR
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()

@@ -125,6 +125,8 @@ def test_exit_codes_usage_2_bad_input_1_with_one_line(tmp_path):
     for args, message in (
         (("--module", "order", "--coin", "NOPE", "--side", "buy", "--amount", "0.01"), "NOPE"),
         (("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "-0.01"), "amount must be a positive"),
+        # refused by the exchange itself (margin): still exactly one line
+        (("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "200", "--price", "1000"), "3002"),
     ):
         proc = run(*args, expect=1)
         lines = proc.stderr.strip().splitlines()
