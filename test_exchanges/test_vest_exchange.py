@@ -168,6 +168,7 @@ async def make_exchange(http: aioresponses, clock: Clock, *, info: Any = None, t
     http.get(rx("/ticker/latest"), payload=ticker or load_sample("rest_ticker_latest.json"))
     http.get(rx("/account/nonce"), payload={"lastNonce": last_nonce})
     options.setdefault("nonce_source", NonceSource(clock_ms=clock.ms))
+    options.setdefault("use_ws", False)  # these tests pin the REST path; the socket is tested on paper
     ex = VestExchange(API_KEY, KEYS["signing_private_key"], KEYS["primary_address"], clock_ms=clock.ms,
                       monotonic=clock.mono, sleep=clock.sleep, rng=lambda: 0.0, **options)
     return await ex.init()
@@ -723,7 +724,8 @@ async def test_init_failure_is_typed(http, clock):
     http.get(rx("/exchangeInfo"), payload={"nope": 1})
     http.get(rx("/ticker/latest"), payload={"tickers": []})
     http.get(rx("/account/nonce"), payload={"lastNonce": None})
-    ex = VestExchange(API_KEY, KEYS["signing_private_key"], KEYS["primary_address"], sleep=clock.sleep)
+    ex = VestExchange(API_KEY, KEYS["signing_private_key"], KEYS["primary_address"], sleep=clock.sleep,
+                      use_ws=False)
     with pytest.raises(E.ExchangeError):
         await ex.init()
     await ex.close()

@@ -201,7 +201,7 @@ async def test_wait_for_order_without_a_socket_polls_rest(paper: PaperVest) -> N
 
 async def test_factory_builds_a_socket_exchange_and_close_releases_it(paper: PaperVest) -> None:
     key = await paper.create_account(usdc=10_000)
-    async with await create_exchange("vest", key, use_ws=True, ws_options=WS_FAST) as ex:
+    async with await create_exchange("vest", key, ws_options=WS_FAST) as ex:  # the socket is the default
         assert ex.ws_client is not None and await ex.get_mark_price("BTC") > 0
         client = ex.ws_client
     assert client.closed and ex.ws_client is None

@@ -163,8 +163,8 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
       ``retry``           ``mpdex.transport.RetryPolicy``
       ``use_ws``          True: one pooled, self-healing socket per account
                           (``wrappers.vest_ws_client``) serves marks, books, open orders,
-                          positions and collateral while fresh; REST otherwise. (Default
-                          False until the mocked-HTTP unit tests opt out explicitly.)
+                          positions and collateral while fresh; REST otherwise (default).
+                          False: REST alone, no socket at all.
       ``ws_max_age``      seconds (default 5.0): socket data older than this is never
                           served — the read goes to REST and the fallback is logged
       ``ws_options``      ``VestWSClient`` settings (``ping_interval``, ``recv_timeout``,
@@ -188,7 +188,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         ws_url: str | None = None,
         proxy: str | None = None,
         *,
-        use_ws: bool = False,
+        use_ws: bool = True,
         ws_max_age: float = vest_ws_client.VestWSClient.MAX_AGE,
         ws_options: Mapping[str, Any] | None = None,
         slippage: Any = DEFAULT_SLIPPAGE,
