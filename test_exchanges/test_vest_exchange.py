@@ -17,6 +17,7 @@ from mpdex.nonce import NonceSource
 from test_exchanges.conftest import load_sample
 from test_exchanges.http_mock import mock_http
 from wrappers import vest_auth as va
+from wrappers import vest_parsers as P
 from wrappers.vest import VestExchange
 
 BASE = "https://server-prod.hz.vestmarkets.com/v2"
@@ -524,6 +525,14 @@ async def test_short_position_and_flat_position(http, clock):
     btc = await ex.get_position("BTC")
     assert btc["side"] == "short" and btc["size"] == 0.01 and btc["liquidation_price"] is None
     await ex.close()
+
+
+def test_liquidation_price_zero_means_none():
+    """Vest sends liqPrice "0" when the account can absorb any move: that is no price."""
+    base = {"symbol": "BTC-PERP", "isLong": True, "size": "0.01", "entryPrice": "97000.0", "unrealizedPnl": "0"}
+    assert P.parse_position(dict(base, liqPrice="0"))["liquidation_price"] is None
+    assert P.parse_position(dict(base, liqPrice="0.00"))["liquidation_price"] is None
+    assert P.parse_position(dict(base, liqPrice="1131.55"))["liquidation_price"] == 1131.55
 
 
 async def test_open_orders_merges_new_and_partially_filled(http, clock):

@@ -76,9 +76,15 @@ def parse_position(raw: Mapping[str, Any]) -> Position | None:
         "size": float(abs(size)),
         "entry_price": _f(raw, "entryPrice"),
         "unrealized_pnl": float(dec(raw.get("unrealizedPnl", "0"), "unrealizedPnl")),
-        "liquidation_price": opt_float(raw.get("liqPrice"), "liqPrice"),
+        "liquidation_price": _liquidation_price(raw.get("liqPrice")),
         "raw_data": raw,
     }
+
+
+def _liquidation_price(value: Any) -> float | None:
+    # Vest reports "0" when the account can absorb any move (no liquidation price)
+    px = opt_float(value, "liqPrice")
+    return px if px is not None and px > 0 else None
 
 
 def position_for(account: Mapping[str, Any], symbol: str) -> Position | None:
