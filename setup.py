@@ -12,6 +12,17 @@ as independent oracles that the signatures are checked against.
 """
 from setuptools import find_packages, setup
 
+BROTLI = ["brotli>=1.1"]  # optional: Brotli-compressed socket frames (some Vest hosts send them)
+TEST = [
+    "pytest>=8",
+    "pytest-asyncio>=0.23",
+    "pytest-timeout>=2.2",
+    "aioresponses>=0.7.6",
+    "eth-account>=0.13",  # oracle for the signatures
+    "eth-abi>=5",  # oracle for the ABI encoder
+    *BROTLI,
+]
+
 setup(
     name="mpdex-vest",
     version="0.1.0",
@@ -31,27 +42,9 @@ setup(
         "orjson>=3.9,<4",
     ],
     extras_require={
-        "brotli": ["brotli>=1.1"],
-        "test": [
-            "pytest>=8",
-            "pytest-asyncio>=0.23",
-            "pytest-timeout>=2.2",
-            "aioresponses>=0.7.6",
-            "eth-account>=0.13",
-            "eth-abi>=5",
-            "brotli>=1.1",
-        ],
-        "dev": [
-            "pytest>=8",
-            "pytest-asyncio>=0.23",
-            "pytest-timeout>=2.2",
-            "aioresponses>=0.7.6",
-            "eth-account>=0.13",
-            "eth-abi>=5",
-            "brotli>=1.1",
-            "ruff>=0.5",
-            "mypy>=1.10",
-        ],
+        "brotli": BROTLI,
+        "test": TEST,
+        "dev": TEST + ["ruff>=0.5", "mypy>=1.10"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

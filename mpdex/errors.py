@@ -31,19 +31,7 @@ __all__ = [
 
 
 class MpdexError(Exception):
-    """Root of every error raised by this library."""
-
-
-class ConfigError(MpdexError, ValueError):
-    """Bad keys or settings, detected before anything is signed or sent.
-
-    Messages name the offending field, never its value. Also a ``ValueError`` so that
-    code written against mpdex (which raised ``ValueError``) keeps working.
-    """
-
-
-class ExchangeError(MpdexError):
-    """The exchange (or local validation standing in for it) refused the request.
+    """Root of every error raised by this library.
 
     ``code`` is the exchange's error code when there is one, ``message`` its text,
     ``http_status`` the HTTP status and ``raw`` the decoded body.
@@ -62,6 +50,18 @@ class ExchangeError(MpdexError):
         self.code = code
         self.http_status = http_status
         self.raw = raw
+
+
+class ConfigError(MpdexError, ValueError):
+    """Bad keys or settings, detected before anything is signed or sent.
+
+    Messages name the offending field, never its value. Also a ``ValueError`` so that
+    code written against mpdex (which raised ``ValueError``) keeps working.
+    """
+
+
+class ExchangeError(MpdexError):
+    """The exchange (or local validation standing in for it) refused the request."""
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -114,20 +114,6 @@ class NotSupported(ExchangeError):
 
 class NetworkError(MpdexError):
     """The outcome is unknown or the transport failed."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | str | None = None,
-        http_status: int | None = None,
-        raw: Any = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-        self.raw = raw
 
 
 class RequestTimeout(NetworkError):
