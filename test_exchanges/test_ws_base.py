@@ -267,3 +267,21 @@ async def test_settings_are_class_defaults_overridable_per_instance() -> None:
     assert BaseWSClient.RECONNECT_MIN < 1.0
     with pytest.raises(ValueError):
         Slow(recv_timeout=0)
+
+
+async def test_server_that_acks_then_closes_does_not_cause_a_reconnect_storm() -> None:
+    # a flapping server: every socket gets its ack (a frame!) and is closed at once;
+    # one frame must not count as a healthy socket, or every retry is the fast first one
+    class AckThenClose(ControlledServer):
+        async def _answer(self, ws: Any, raw: str | bytes) -> None:
+            await super()._answer(ws, raw)
+            await ws.close(1011, "internal error")
+
+    async with AckThenClose() as server:
+        client = ChannelClient(server.url, ["tickers"], **FAST)
+        await client.start(wait=False)
+        await asyncio.sleep(1.2)
+        # fast first retry, then 0.1, 0.2, 0.4, 0.4 … (jittered): a handful, not dozens
+        assert 3 <= server.connect_count <= 10
+        assert client.attempt >= 3
+        await client.close()

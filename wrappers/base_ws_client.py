@@ -312,7 +312,7 @@ class BaseWSClient:
         self.generation += 1
         gen = self.generation
         self._ws = ws
-        self._last_recv = time.monotonic()
+        self._last_recv = opened = time.monotonic()
         self.stats["connects"] += 1
         messages_before = self.stats["messages"]
         helpers = [
@@ -331,8 +331,10 @@ class BaseWSClient:
             # a failing hook must not kill the supervisor: drop this socket, reconnect
             log.exception("%s: error on socket generation %d", self.LOG_NAME, gen)
         finally:
-            if self.stats["messages"] > messages_before:
-                self._attempt = 0  # it served data: the next drop starts with a fast retry
+            if self.stats["messages"] > messages_before and time.monotonic() - opened >= self.ping_interval:
+                # it served data for a ping interval: the next drop starts with a fast retry
+                # (a socket closed right after its ack must not reset the backoff: no storm)
+                self._attempt = 0
             self._connected_event.clear()
             self._ws = None
             self._abort(ws)
