@@ -320,3 +320,49 @@ async def test_order_memory_stays_bounded_over_a_long_run(monkeypatch: pytest.Mo
         assert len(client._id_by_nonce) == 10 and len(client._order_seq) == 10
         assert client.find_order(100)["status"] == "CANCELLED" and client.find_order(1) is None
         await client.close()
+
+
+async def test_open_orders_are_not_served_from_a_socket_silent_for_longer_than_the_bound() -> None:
+    # the watchdog allows 2 s of silence, the read bound is 0.2 s: a stream state we have not
+    # heard about for longer than the bound may miss events, so REST answers instead
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest, max_age=0.2, recv_timeout=2.0, ping_interval=1.0)
+        assert await eventually(lambda: client.private_live)
+        assert await client.get_open_orders() == []
+        server.silence(5)
+        rest.orders.append(vest_order(5, "NEW"))  # its NEW event never arrives
+        await asyncio.sleep(0.35)
+        assert [o["client_order_id"] for o in await client.get_open_orders()] == ["5"]
+        await client.close()
+
+
+async def test_a_burst_of_fills_runs_one_account_refresher_not_one_task_per_fill() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest)
+        assert await eventually(lambda: client.private_live)
+        rest.account_delay = 0.1
+        for n in range(200):  # a market maker's partial fills, faster than one /account read
+            client._on_order_event(vest_order(n + 1, "PARTIALLY_FILLED", filled=True))
+        refreshers = [t for t in client._tasks if t.get_name().endswith("account-refresh-on-fill")]
+        assert len(refreshers) == 1
+        assert await eventually(lambda: client._account_fresh(client.max_age))
+        assert rest.count("get_account") <= 3
+        await client.close()
+
+
+async def test_orders_that_ended_unseen_leave_no_index_entries_after_a_snapshot() -> None:
+    # an order that ended while the socket was down never gets its final event: the REST
+    # snapshot drops it, and its nonce/sequence entries must go too (days of reconnects)
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = VestWSClient(make_key(server), rest, **FAST)
+        for n in range(1, 51):
+            client._on_order_event(vest_order(n, "NEW"))
+        rest.orders = [vest_order(50, "NEW")]
+        await client._refresh_orders()
+        assert list(client._orders) == [f"0x{50:064x}"]
+        assert list(client._id_by_nonce) == ["50"] and list(client._order_seq) == [f"0x{50:064x}"]
+        assert client.find_order(50) is not None and client.find_order(1) is None
+        await client.close()

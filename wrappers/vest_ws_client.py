@@ -170,6 +170,7 @@ class VestWSClient(BaseWSClient):
         self._account_version = 1
         self._account_refresh: asyncio.Task[Mapping[str, Any]] | None = None
         self._orders_refresh: asyncio.Task[None] | None = None
+        self._fill_refresh: asyncio.Task[None] | None = None  # one refresher serves every fill
         self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[dict[str, Any]]]]] = {}
         self._fallback_logged: dict[str, float] = {}
         self.stats.update({"listen_keys": 0, "reconciles": 0, "rest_fallbacks": 0, "order_events": 0})
@@ -429,7 +430,9 @@ class VestWSClient(BaseWSClient):
     def _orders_fresh(self, max_age: float) -> bool:
         if self._orders_snapshot_version != self._orders_version:
             return False
-        return self.private_live or time.monotonic() - self._orders_at <= max_age
+        now = time.monotonic()
+        # the streamed state is only as recent as the last frame: silence counts as age
+        return (self.private_live and now - self._last_recv <= max_age) or now - self._orders_at <= max_age
 
     def _account_fresh(self, max_age: float) -> bool:
         snap = self._account
@@ -506,6 +509,11 @@ class VestWSClient(BaseWSClient):
         for oid in list(snapshot):
             if oid in self._final and self._order_seq.get(oid, 0) > seq:
                 del snapshot[oid]
+        for oid, order in self._orders.items():
+            if oid not in snapshot and oid not in self._final:  # ended unseen: forget its index entries
+                self._order_seq.pop(oid, None)
+                if self._id_by_nonce.get(str(order.get("nonce"))) == oid:
+                    del self._id_by_nonce[str(order.get("nonce"))]
         self._orders = snapshot
         for oid, order in snapshot.items():
             if order.get("nonce") is not None:
@@ -555,7 +563,9 @@ class VestWSClient(BaseWSClient):
             self._orders[oid] = order
         if status in ("FILLED", "PARTIALLY_FILLED") or args.get("lastFilledSize") is not None:
             self._account_version += 1  # positions/collateral changed: refresh now
-            self.spawn(self._refresh_after_fill(), "account-refresh-on-fill")
+            task = self._fill_refresh
+            if task is None or task.done():  # a running one loops until it has seen this version
+                self._fill_refresh = self.spawn(self._refresh_after_fill(), "account-refresh-on-fill")
         self._resolve_waiters(order, ask_rest=not from_rest)
 
     async def _refresh_after_fill(self) -> None:
