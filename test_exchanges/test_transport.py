@@ -282,3 +282,32 @@ async def test_signed_post_429_resends_same_bytes_after_retry_after(clock):
         with pytest.raises(E.RateLimitExceeded):  # cannot wait inside the window: certainly not placed
             await t.post_signed("/o", b"same", deadline=clock.now + 4, is_duplicate=is_dup)
     await t.close()
+
+
+async def test_proxy_credentials_never_reach_error_messages_or_logs(caplog):
+    # aiohttp's proxy errors print the proxy URL, user:password included
+    async def refuse_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse_connect, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    t = HttpTransport("https://exchange.invalid/api", decode_error=decode,
+                      limiter=RateLimiter({"public": (100.0, 100.0), "order": (100.0, 100.0)}),
+                      proxy=f"http://trader:s3cretpw@127.0.0.1:{port}", policy=RetryPolicy(backoff_base=0.001))
+    caplog.set_level("DEBUG")
+    try:
+        with pytest.raises(E.NetworkError) as read:
+            await t.request("GET", "/r")
+        signed = await t.post_signed("/o", b"{}", deadline=asyncio.get_running_loop().time() + 0.05,
+                                     is_duplicate=is_dup)
+    finally:
+        await t.close()
+        server.close()
+        await server.wait_closed()
+    for exc in (read.value, signed.error):
+        assert "s3cretpw" not in str(exc) and "s3cretpw" not in repr(exc.args)
+        assert "127.0.0.1" in str(exc)  # still says which proxy failed
+    assert "s3cretpw" not in caplog.text
