@@ -5,7 +5,7 @@ boundary and converted through ``repr`` so ``0.1`` means ``Decimal("0.1")``.
 """
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Literal
 
 from .errors import InvalidOrder
@@ -46,13 +46,18 @@ def round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
     """
     if step <= 0:
         raise ValueError("step must be positive")
-    q = value / step
+    # divmod is exact (integer part truncated toward zero, exact remainder) or raises;
+    # a plain ``value / step`` rounds to the context precision first and could cross a
+    # step boundary in the wrong direction before the directed rounding sees it
+    n, rem = divmod(value, step)
     if mode == "down":
-        n = q.to_integral_value(rounding=ROUND_FLOOR)
+        if rem < 0:
+            n -= 1
     elif mode == "up":
-        n = q.to_integral_value(rounding=ROUND_CEILING)
-    else:
-        n = q.quantize(Decimal(1))
+        if rem > 0:
+            n += 1
+    elif abs(rem) * 2 >= step:
+        n += 1 if value > 0 else -1
     return n * step
 
 

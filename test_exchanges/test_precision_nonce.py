@@ -26,11 +26,24 @@ def test_rounding_directions_and_fixed_format():
     assert round_to_step(Decimal("1.231"), step, "up") == Decimal("1.24")
     assert round_to_step(Decimal("-1.231"), step, "down") == Decimal("-1.24")
     assert round_to_step(Decimal("1.235"), step, "nearest") == Decimal("1.24")
+    assert round_to_step(Decimal("1.245"), step, "nearest") == Decimal("1.25")  # half-up, as documented
+    assert round_to_step(Decimal("-1.245"), step, "nearest") == Decimal("-1.25")
     assert fmt_fixed(Decimal("0.5"), 4) == "0.5000"
     assert fmt_fixed(Decimal("12"), 0) == "12"
     assert fmt_fixed(Decimal("1E+2"), 1) == "100.0"
     assert fmt_fixed(Decimal("-0"), 2) == "0.00"
     assert decimals_of("3500.25") == 2 and decimals_of("7") == 0
+
+
+def test_rounding_direction_holds_beyond_the_decimal_context_precision():
+    # more significant digits than the default 28-digit context: the quotient must not be
+    # rounded across a step boundary before the directed rounding is applied
+    just_below_one = Decimal("0." + "9" * 30)
+    just_above_one = Decimal("1." + "0" * 29 + "1")
+    assert round_to_step(just_below_one, Decimal(1), "down") == 0
+    assert round_to_step(just_above_one, Decimal(1), "up") == 2
+    assert round_to_step(Decimal("3500.25" + "0" * 25 + "1"), Decimal("0.25"), "up") == Decimal("3500.50")
+    assert round_to_step(Decimal("3500.49" + "9" * 28), Decimal("0.25"), "down") == Decimal("3500.25")
 
 
 def test_nonce_is_strictly_increasing_within_one_millisecond():
