@@ -441,6 +441,7 @@ async def test_confirmation_read_failure_is_order_state_unknown_not_a_result(htt
     (("ETH", "buy", 1, float("inf")), {}, E.InvalidOrder),
     (("ETH", "buy", 1), {"client_id": "abc"}, E.InvalidOrder),
     (("ETH", "buy", 1), {"client_id": -3}, E.InvalidOrder),
+    (("ETH", "buy", 1), {"client_id": 2**64}, E.InvalidOrder),  # cannot be sent as a JSON integer
     (("ETH", "buy", 1), {"slippage": "1.5"}, E.InvalidOrder),
     (("ETH", "buy", 1), {"is_reduce_only": "yes"}, E.InvalidOrder),
     (("AAPL", "buy", 1, 250), {}, E.MarketClosed),  # halted per ticker status
@@ -453,6 +454,18 @@ async def test_bad_input_raises_typed_error_and_sends_nothing(http, clock, args,
         await ex.create_order(*args, **kwargs)
     assert posts(http) == []
     assert requests(http, "GET", "/orders") == []
+    await ex.close()
+
+
+async def test_unsendable_client_id_does_not_poison_the_nonce_source(http, clock):
+    ex = await make_exchange(http, clock)
+    FakeVest(http)
+    for huge in (2**64, str(2**70), 2**63):
+        with pytest.raises(E.InvalidOrder, match="client_id"):
+            await ex.create_order("ETH", "buy", 0.1, price=3000, client_id=huge)
+    assert posts(http) == []
+    res = await ex.create_order("ETH", "buy", 0.1, price=3000)  # later orders still go out
+    assert res["client_order_id"] == str(T0)
     await ex.close()
 
 

@@ -82,6 +82,8 @@ _WS_READS = frozenset({"get_mark_price", "get_orderbook", "get_open_orders", "ge
 #: a market order's slippage cap is built from a socket mark at most this old (else REST)
 _CAP_MAX_AGE = 1.0
 
+_MAX_CLIENT_NONCE = 2**63
+
 _NONCE_SOURCES: dict[str, NonceSource] = {}
 _NONCE_LOCK = threading.Lock()
 
@@ -424,8 +426,11 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             value = client_id
         else:
             raise InvalidOrder(f"client_id must be a positive integer (it is Vest's nonce), got {client_id!r}")
-        if not 0 < value < 2**256:
-            raise InvalidOrder(f"client_id must be a positive integer (it is Vest's nonce), got {client_id!r}")
+        # below 2**63: it must go out as a JSON integer (orjson stops at 64 bits), and the
+        # nonce source moves past it, so every later nonce must still be sendable too
+        if not 0 < value < _MAX_CLIENT_NONCE:
+            raise InvalidOrder(f"client_id must be a positive integer below 2**63 (it is Vest's nonce), "
+                               f"got {client_id!r}")
         return value
 
     async def _market_cap(self, market: VestMarket, is_buy: bool, slip: Decimal) -> Decimal:
