@@ -418,6 +418,39 @@ async def test_confirmation_read_failure_is_order_state_unknown_not_a_result(htt
     await ex.close()
 
 
+async def test_accepted_order_with_an_unreadable_record_is_state_unknown_not_a_refusal(http, clock):
+    ex = await make_exchange(http, clock)
+    http.post(rx("/orders"), payload={"id": "0xabc"})
+    # the order exists, but its record lacks the size: it must not read as "refused" (a user would re-send)
+    http.get(rx("/orders"), payload=[{"id": "0xabc", "nonce": T0, "symbol": "ETH-PERP", "isBuy": True,
+                                      "orderType": "LIMIT", "status": "NEW", "limitPrice": "3000.00"}], repeat=True)
+    with pytest.raises(E.OrderStateUnknown) as info:
+        await ex.create_order("ETH", "buy", 0.1, price=3000)
+    assert info.value.client_order_id == str(T0) and info.value.raw["id"] == "0xabc"
+    await ex.close()
+
+
+async def test_close_counts_the_instance_out_of_the_pool_even_if_releasing_its_holds_fails(http, clock, monkeypatch):
+    from wrappers import vest_ws_client
+
+    ex = await make_exchange(http, clock)
+    released: list[object] = []
+
+    class Client:
+        async def release_holder(self, holder):
+            raise RuntimeError("socket stalled")
+
+    async def release(client):
+        released.append(client)
+
+    monkeypatch.setattr(vest_ws_client, "release", release)
+    ex.ws_client = client = Client()
+    with pytest.raises(RuntimeError):
+        await ex.close()
+    assert released == [client] and ex.ws_client is None
+    await ex.close()  # idempotent
+
+
 # -- bad input: typed error, nothing sent -----------------------------------------------------
 
 

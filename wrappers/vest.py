@@ -370,7 +370,12 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
                         type(exc).__name__)
             raise
         self._ws_changed(raw)
-        parsed = P.parse_order(raw)
+        try:
+            parsed = P.parse_order(raw)
+        except (MpdexError, KeyError, TypeError, ValueError) as exc:
+            # the order exists on the exchange: an unreadable record must not look like a refusal
+            raise OrderStateUnknown(f"order cid {cid} was accepted but its record could not be read: {exc}",
+                                    client_order_id=cid, raw=raw) from exc
         result: OrderResult = {
             "id": parsed["id"],
             "order_id": parsed["id"],
@@ -466,7 +471,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         else:
             raw = await self._reconcile(sent, body, market, cid)
             if is_market and str(raw.get("status")).upper() not in P.TERMINAL_STATUSES:
-                raw = await self._confirm(str(raw["id"]), cid, poll=True)
+                if not isinstance(raw.get("id"), str) or not raw["id"]:
+                    raise OrderStateUnknown(f"order cid {cid} was found by nonce but has no id", client_order_id=cid,
+                                            raw=raw)
+                raw = await self._confirm(raw["id"], cid, poll=True)
         if str(raw.get("status")).upper() == "REJECTED":
             code = raw.get("code")
             if isinstance(code, int) and not isinstance(code, bool):
@@ -821,8 +829,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         self.ws_supported = dict.fromkeys(self.ws_supported, False)
         try:
             if client is not None:
-                await client.release_holder(self)
-                await vest_ws_client.release(client)
+                try:
+                    await client.release_holder(self)
+                finally:  # even if cancelled or failing, the pool must count this instance out
+                    await vest_ws_client.release(client)
         finally:
             await self.rest.close()
 
