@@ -22,7 +22,8 @@ def to_decimal(value: Number, name: str = "value") -> Decimal:
         if isinstance(value, Decimal):
             d = value
         elif isinstance(value, float):
-            d = Decimal(repr(value))
+            # float.__repr__, not repr(): numpy's float64 reprs as "np.float64(1.5)"
+            d = Decimal(float.__repr__(value))
         elif isinstance(value, (int, str)):
             d = Decimal(value.strip() if isinstance(value, str) else value)
         else:

@@ -13,6 +13,14 @@ def test_to_decimal_is_exact(value, expected):
     assert to_decimal(value) == Decimal(expected)
 
 
+def test_to_decimal_accepts_float_subclasses_whose_repr_differs():
+    class NumpyLikeFloat(float):  # numpy 2: repr(np.float64(1.5)) == "np.float64(1.5)"
+        def __repr__(self) -> str:
+            return f"np.float64({float.__repr__(self)})"
+
+    assert to_decimal(NumpyLikeFloat(1.5), "amount") == Decimal("1.5")
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "abc", None, True, [1]])
 def test_to_decimal_rejects_non_numbers_with_a_typed_error(bad):
     with pytest.raises(InvalidOrder, match="amount"):

@@ -151,6 +151,25 @@ async def test_keepalive_1125_gets_a_fresh_key_and_reconnects() -> None:
         await client.close()
 
 
+async def test_keepalive_survives_an_unexpected_error() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        real = rest.keepalive_listen_key
+        failures = []
+
+        async def flaky() -> str:
+            if not failures:
+                failures.append(1)
+                raise RuntimeError("unexpected")
+            return await real()
+
+        rest.keepalive_listen_key = flaky  # type: ignore[method-assign]
+        client = await start_client(server, rest, keepalive_interval=0.05)
+        assert await eventually(lambda: rest.count("keepalive_listen_key") >= 2)  # renewal went on
+        assert failures == [1] and client.generation == 1
+        await client.close()
+
+
 async def test_refused_listen_key_fails_start_and_closes_cleanly() -> None:
     baseline = leftover_tasks()
     async with VestLikeServer() as server:

@@ -688,6 +688,10 @@ class VestWSClient(BaseWSClient):
                 log.warning("%s: listen key keepalive failed (%s); retrying", self.LOG_NAME, exc)
                 delay = min(60.0, self.keepalive_interval)
                 continue
+            except Exception:  # a bug must not end renewal for the socket's whole life
+                log.exception("%s: listen key keepalive raised unexpectedly; retrying", self.LOG_NAME)
+                delay = min(60.0, self.keepalive_interval)
+                continue
             if key and key != self._listen_key:
                 log.info("%s: server replaced listen key; reconnecting", self.LOG_NAME)
                 self._listen_key = key
