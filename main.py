@@ -457,16 +457,9 @@ async def all_positions(ex: Any, symbol: str | None = None) -> list[dict[str, An
     if symbol is not None:
         pos = await ex.get_position(symbol)
         return [pos] if pos else []
-    getter = getattr(ex, "get_positions", None)
+    getter = getattr(ex, "get_positions", None)  # one account read for every market, where offered
     if getter is not None:
-        return [p for p in await getter() if p]
-    if getattr(ex, "name", None) == "vest" and hasattr(ex, "_rest_account"):
-        # one GET /account holds every position; the contract only reads them one market at a time
-        from wrappers.vest_parsers import parse_position
-
-        account = await ex._rest_account()
-        parsed = (parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict))
-        return sorted((dict(p) for p in parsed if p), key=lambda p: p["symbol"])
+        return [dict(p) for p in await getter() if p]
     symbols = (await ex.get_available_symbols()).get("perp", [])
     found = await asyncio.gather(*(ex.get_position(s) for s in symbols))
     return [p for p in found if p]

@@ -573,6 +573,19 @@ async def test_short_position_and_flat_position(http, clock):
     await ex.close()
 
 
+async def test_get_positions_reads_every_market_from_one_account_request(http, clock):
+    ex = await make_exchange(http, clock)
+    account = copy.deepcopy(load_sample("rest_account.json"))
+    account["positions"].append({"symbol": "BTC-PERP", "isLong": False, "size": "0.0100", "entryPrice": "97000.0",
+                                 "unrealizedPnl": "-1.5", "liqPrice": "99000.0"})
+    account["positions"].append({"symbol": "AAPL-USD-PERP", "isLong": True, "size": "0.00", "entryPrice": "1"})
+    http.get(rx("/account"), payload=account)
+    got = await ex.get_positions()
+    assert [(p["symbol"], p["side"], p["size"]) for p in got] == [("BTC-PERP", "short", 0.01), ("ETH-PERP", "long", 0.5)]
+    assert len(requests(http, "GET", "/account")) == 1
+    await ex.close()
+
+
 def test_liquidation_price_zero_means_none():
     """Vest sends liqPrice "0" when the account can absorb any move: that is no price."""
     base = {"symbol": "BTC-PERP", "isLong": True, "size": "0.01", "entryPrice": "97000.0", "unrealizedPnl": "0"}

@@ -602,6 +602,11 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         native = self.resolve_symbol(symbol)
         return P.position_for(await self._account(), native)
 
+    async def get_positions(self) -> list[Position]:
+        """Every open position (sorted by symbol) from one ``/account`` snapshot — the socket's
+        when fresh, else REST — instead of one ``get_position`` per market."""
+        return P.positions_of(await self._account())
+
     async def get_collateral(self) -> Collateral:
         """From ``GET /account``: ``available_collateral`` = ``withdrawable``,
         ``total_collateral`` = ``totalAccountValue``, ``unrealized_pnl`` = Σ

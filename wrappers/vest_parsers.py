@@ -87,6 +87,12 @@ def _liquidation_price(value: Any) -> float | None:
     return px if px is not None and px > 0 else None
 
 
+def positions_of(account: Mapping[str, Any]) -> list[Position]:
+    """Every open position in a ``/account`` body, sorted by symbol."""
+    parsed = (parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict))
+    return sorted((p for p in parsed if p is not None), key=lambda p: p["symbol"])
+
+
 def position_for(account: Mapping[str, Any], symbol: str) -> Position | None:
     """The open position in ``symbol`` from a ``/account`` body, ``None`` when flat."""
     for raw in account.get("positions") or []:
