@@ -22,7 +22,6 @@ import asyncio
 import email.utils
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from .errors import (
     RequestTimeout,
 )
 from .ratelimit import Clock, RateLimiter, Sleep
+from .redact import redact_url
 
 __all__ = [
     "RetryPolicy",
@@ -115,15 +115,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if seconds != seconds:  # NaN
         return None
     return max(0.0, seconds)
-
-
-_USERINFO = re.compile(r"//[^/@\s'\"]*@")
-
-
-def _redact_userinfo(text: str) -> str:
-    """Drop ``user:password@`` from URLs in ``text`` (aiohttp's proxy errors print the
-    proxy URL with its credentials)."""
-    return _USERINFO.sub("//<redacted>@", text)
 
 
 def _generic_http_error(status: int, body: Any) -> ExchangeError:
@@ -224,7 +215,7 @@ class HttpTransport:
             raise _AttemptFailed(ExchangeUnavailable(f"{method} {path}: cannot connect ({type(exc).__name__})"), False) from None
         except aiohttp.ClientError as exc:  # the connection broke after (maybe) sending
             raise _AttemptFailed(ExchangeUnavailable(
-                f"{method} {path}: {type(exc).__name__}: {_redact_userinfo(str(exc))}"), True) from None
+                f"{method} {path}: {type(exc).__name__}: {redact_url(str(exc))}"), True) from None
 
         body: Any
         if raw.strip():

@@ -9,8 +9,9 @@ import types
 import pytest
 
 from mpdex.errors import ConfigError
+from mpdex.redact import redact_url
 from test_exchanges.conftest import ROOT
-from wrappers.vest_keys import VestKey, parse_vest_key, redact_url
+from wrappers.vest_keys import VestKey, parse_vest_key
 
 API_KEY = "c0ffee00deadbeef0123456789abcdef"
 SIGNING = "0xb2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"

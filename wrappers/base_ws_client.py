@@ -30,7 +30,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from wrappers.vest_keys import redact_url
+from mpdex.redact import redact_url
 
 try:  # optional: some Vest hosts send Brotli-compressed JSON in binary frames
     import brotli as _brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]

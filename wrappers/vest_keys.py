@@ -12,6 +12,7 @@ from typing import Any
 
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError
+from mpdex.redact import redact_url
 
 NETWORKS = ("prod", "dev")
 _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -60,11 +61,6 @@ class VestKey:
         return f"VestKey({', '.join(shown)})"
 
     __str__ = __repr__
-
-
-def redact_url(url: str) -> str:
-    """Drop ``user:password@`` from a URL (proxies often carry credentials)."""
-    return re.sub(r"//[^/@]*@", "//<redacted>@", url)
 
 
 def normalise_private_key(value: str, field: str) -> str:
