@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from mpdex.paper import PaperVest
+from wrappers.vest import build_order_body
 from wrappers.vest_auth import VestSigner
 from wrappers.vest_keys import VestKey
 
@@ -68,23 +69,15 @@ class RawClient:
         recv_window: int | None = 5000,
         signer: VestSigner | None = None,
     ) -> dict[str, Any]:
-        """A signed ``POST /orders`` body."""
-        sent = now_ms() if t is None else t
-        order: dict[str, Any] = {
-            "time": sent,
-            "nonce": fresh_nonce() if nonce is None else nonce,
-            "symbol": symbol,
-            "isBuy": is_buy,
-            "size": size,
-            "orderType": order_type,
-            "limitPrice": limit_price,
-            "reduceOnly": reduce_only,
-        }
-        if tif is not None:
-            order["timeInForce"] = tif
-        body: dict[str, Any] = {"order": order, "signature": (signer or self.signer).sign_order(order)}
-        if recv_window is not None:
-            body["recvWindow"] = recv_window
+        """A signed ``POST /orders`` body (``recv_window=None`` leaves the optional field out)."""
+        body = build_order_body(
+            signer or self.signer, time_ms=now_ms() if t is None else t,
+            nonce=fresh_nonce() if nonce is None else nonce, symbol=symbol, is_buy=is_buy, size=size,
+            limit_price=limit_price, order_type=order_type, reduce_only=reduce_only, time_in_force=tif,
+            recv_window=5000 if recv_window is None else recv_window,
+        )
+        if recv_window is None:
+            del body["recvWindow"]  # not signed, so the signature stays valid
         return body
 
     def cancel(self, order_id: str, *, nonce: int | None = None, t: int | None = None) -> dict[str, Any]:
