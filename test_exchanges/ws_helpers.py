@@ -121,6 +121,10 @@ class ControlledServer:
                     self.subscriptions[ws].remove(ch)
             await ws.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
 
+    def payload(self, channel: str, seq: int) -> Any:
+        """The ``data`` of the next frame on ``channel`` (``None``: send nothing)."""
+        return {"seq": seq}
+
     async def _publish(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
@@ -129,8 +133,11 @@ class ControlledServer:
                 if self.is_silent(ws):
                     continue
                 for ch in dict.fromkeys(self.subscriptions.get(ws, ())):
+                    data = self.payload(ch, seq)
+                    if data is None:
+                        continue
                     try:
-                        await ws.send(orjson.dumps({"channel": ch, "data": {"seq": seq}}).decode())
+                        await ws.send(orjson.dumps({"channel": ch, "data": data}).decode())
                     except Exception:
                         break
 
@@ -264,22 +271,6 @@ class VestLikeServer(ControlledServer):
         if channel.endswith("@depth") and channel[:-6] in self.depth_symbols:
             return {"bids": [["99.0", "1.5"], ["99.5", "2"]], "asks": [["101.0", "1"], ["100.5", "3"]]}
         return None
-
-    async def _publish(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick)
-            seq = next(self._seq)
-            for ws in self.open_connections():
-                if self.is_silent(ws):
-                    continue
-                for ch in dict.fromkeys(self.subscriptions.get(ws, ())):
-                    data = self.payload(ch, seq)
-                    if data is None:
-                        continue
-                    try:
-                        await ws.send(orjson.dumps({"channel": ch, "data": data}).decode())
-                    except Exception:
-                        break
 
     async def push_order_event(self, args: dict[str, Any]) -> int:
         """Send an ``ORDER`` event to every subscribed private socket; returns how many."""
