@@ -1,61 +1,177 @@
-"""Create exchanges by name, lazily, and build native symbols from coins.
+"""The venue registry: one declarative entry per exchange, and the two functions that read it.
 
-Importing this module imports no exchange: each is loaded from the registry when it is
-first created, and creating one never imports another.
+``create_exchange(name, keys)`` and ``symbol_create(name, coin)`` know nothing about any
+venue beyond its entry in ``VENUES``. Importing this module imports no exchange: a venue's
+module (and its symbol rule, when that lives with the venue) is imported the first time it
+is used, and using one venue never imports another. Adding a venue means writing its own
+files and one ``VenueSpec`` here.
+
+Every venue name mpdex knows is listed, so arbitrage code can build symbols for all its
+configured venues; ``create_exchange`` for one not implemented here raises ``NotSupported``
+naming the ones that are.
 """
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError, NotSupported
 
-__all__ = ["create_exchange", "symbol_create", "SYMBOL_FORMATS", "EXCHANGES", "load_exchange_class"]
+__all__ = [
+    "VenueSpec",
+    "VENUES",
+    "create_exchange",
+    "symbol_create",
+    "venue",
+    "implemented_venues",
+    "load_exchange_class",
+    "SYMBOL_FORMATS",
+    "SPOT_SYMBOL_FORMATS",
+]
 
 log = logging.getLogger("mpdex.factory")
 
-#: name -> (module, class). Add an exchange here and nowhere else.
-EXCHANGES: dict[str, tuple[str, str]] = {
-    "vest": ("wrappers.vest", "VestExchange"),
+PerpFormat = Callable[[str, "str | None"], str]
+SpotFormat = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    """Everything the factory and the CLI need to know about one venue.
+
+    ``perp_symbol`` / ``spot_symbol``: a ``str.format`` template over ``{coin}`` (and
+    ``{base}``/``{quote}`` for spot), or ``"module:function"`` naming the venue's own rule
+    (called with the upper- or mixed-case coin and the quote). ``exchange`` is
+    ``"module:Class"``; ``None`` means mpdex knows the venue but it is not implemented here.
+    """
+
+    name: str
+    perp_symbol: str
+    spot_symbol: str | None = None
+    exchange: str | None = None
+    key_fields: tuple[str, ...] = ()
+    optional_key_fields: Mapping[str, Any] = field(default_factory=dict)
+    #: the ``keys/pk_<venue>.py`` variable holding the key object (mpdex's names)
+    keys_variable: str = ""
+    #: ``"module:Class"`` of the key dataclass the keys template and ``register`` write
+    key_class: str | None = None
+    networks: tuple[str, ...] = ()
+    default_network: str | None = None
+    #: ``"module:Class"`` of the venue's paper dialect (``None``: no paper venue)
+    paper: str | None = None
+    #: time-in-force values a limit order accepts (the CLI's ``--tif`` choices; first = default)
+    time_in_force: tuple[str, ...] = ()
+    #: optional CLI modules this venue offers beyond the contract (e.g. ``register``)
+    extra_modules: tuple[str, ...] = ()
+    #: environment variable a ``register`` reads the wallet key from
+    primary_key_env: str | None = None
+    #: how the venue is reached: ``"native"`` (our own adapter) or ``"ccxt"``
+    via: str = "native"
+    description: str = ""
+
+    @property
+    def implemented(self) -> bool:
+        return self.exchange is not None
+
+
+def _resolve(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+VENUES: dict[str, VenueSpec] = {
+    spec.name: spec
+    for spec in (
+        VenueSpec(
+            name="vest",
+            perp_symbol="wrappers.vest_markets:symbol_for_coin",
+            exchange="wrappers.vest:VestExchange",
+            key_fields=("api_key", "signing_private_key", "primary_address"),
+            optional_key_fields={"account_group": 0, "network": "prod", "rest_url": None, "ws_url": None,
+                                 "proxy": None},
+            keys_variable="VEST_KEY",
+            key_class="wrappers.vest_keys:VestKey",
+            networks=("prod", "dev"),
+            default_network="prod",
+            paper="mpdex.paper:PaperVest",
+            time_in_force=("GTC", "FOK"),
+            extra_modules=("register",),
+            primary_key_env="VEST_PRIMARY_PRIVATE_KEY",
+            description="Vest Markets (v2 API)",
+        ),
+        # mpdex's other venues: symbol formats from mpdex (upper-cased coin, then formatted)
+        VenueSpec(name="paradex", perp_symbol="{coin}-USD-PERP"),
+        VenueSpec(name="edgex", perp_symbol="{coin}USD", spot_symbol="{base}/{quote}"),
+        VenueSpec(name="grvt", perp_symbol="{coin}_USDT_Perp"),
+        VenueSpec(name="backpack", perp_symbol="{coin}_USDC_PERP", spot_symbol="{base}_{quote}"),
+        VenueSpec(name="lighter", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
+        VenueSpec(name="treadfi.hyperliquid", perp_symbol="exchange_factory:_treadfi_perp",
+                  spot_symbol="{base}-{quote}"),
+        VenueSpec(name="treadfi.pacifica", perp_symbol="exchange_factory:_treadfi_perp"),
+        VenueSpec(name="variational", perp_symbol="{coin}"),
+        VenueSpec(name="pacifica", perp_symbol="{coin}"),
+        VenueSpec(name="hyperliquid", perp_symbol="exchange_factory:_dex_coin", spot_symbol="{base}/{quote}"),
+        VenueSpec(name="superstack", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
+        VenueSpec(name="standx", perp_symbol="{coin}-USD"),
+        VenueSpec(name="extended", perp_symbol="{coin}-USD"),
+    )
 }
 
 
-def _known() -> str:
-    return ", ".join(sorted(EXCHANGES))
+def _dex_coin(coin: str, quote: str | None = None) -> str:
+    """``btc`` → ``BTC``; a builder dex coin keeps its dex in lower case: ``xyz:xyz100`` → ``xyz:XYZ100``."""
+    dex, sep, name = coin.partition(":")
+    return f"{dex.lower()}:{name.upper()}" if sep else coin.upper()
+
+
+def _treadfi_perp(coin: str, quote: str | None = None) -> str:
+    """Tread.fi: ``BTC:PERP-USDC``; a dex coin ``xyz:abc`` → ``xyz_ABC:PERP-USDC``."""
+    dex, sep, name = coin.partition(":")
+    base = f"{dex.lower()}_{name.upper()}" if sep else coin.upper()
+    return f"{base}:PERP-{(quote or 'USDC').upper()}"
+
+
+def venue(name: str) -> VenueSpec:
+    """The registry entry of ``name`` (case-insensitive); ``ConfigError`` listing the known ones."""
+    key = str(name).strip().lower()
+    spec = VENUES.get(key)
+    if spec is None:
+        raise ConfigError(f"unsupported exchange '{name}'; known exchanges: {', '.join(sorted(VENUES))}")
+    return spec
+
+
+def implemented_venues() -> list[str]:
+    return sorted(n for n, s in VENUES.items() if s.implemented)
 
 
 def load_exchange_class(exchange_platform: str) -> Any:
-    """Import and return the class registered under ``exchange_platform``."""
-    key = str(exchange_platform).strip().lower()
-    try:
-        module_name, class_name = EXCHANGES[key]
-    except KeyError:
-        raise ConfigError(
-            f"unsupported exchange '{exchange_platform}'; known exchanges: {_known()}"
-        ) from None
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name)
+    """Import and return the class behind ``exchange_platform``; ``NotSupported`` for a venue
+    mpdex knows that is not implemented here."""
+    spec = venue(exchange_platform)
+    if spec.exchange is None:
+        raise NotSupported(
+            f"'{spec.name}' is an mpdex venue that mpdex-vest does not implement yet; "
+            f"implemented: {', '.join(implemented_venues())}"
+        )
+    return _resolve(spec.exchange)
 
 
 async def create_exchange(exchange_platform: str, key_params: Any = None, **options: Any) -> Any:
     """Return an initialised exchange (``await ExchangeClass(...).init()``).
 
-    ``key_params`` may be a dataclass, a ``SimpleNamespace`` or a dict holding the
-    exchange's ``KEY_FIELDS`` (required) and ``OPTIONAL_KEY_FIELDS``. A missing field
-    raises ``ConfigError`` naming it. ``options`` go to the constructor unchanged
-    (e.g. ``use_ws=False``). If ``init()`` fails, the half-built instance is closed
-    before the error propagates.
+    ``key_params`` may be a dataclass, a ``SimpleNamespace`` or a dict holding the venue's
+    ``key_fields`` (required) and ``optional_key_fields``. A missing field raises
+    ``ConfigError`` naming it. ``options`` go to the constructor unchanged (e.g.
+    ``use_ws=False``). If ``init()`` fails, the half-built instance is closed before the
+    error propagates.
     """
-    cls = load_exchange_class(exchange_platform)
-    fields = read_fields(
-        key_params,
-        getattr(cls, "KEY_FIELDS", ()),
-        getattr(cls, "OPTIONAL_KEY_FIELDS", {}),
-        what=f"{exchange_platform} key_params",
-    )
+    spec = venue(exchange_platform)
+    cls = load_exchange_class(spec.name)
+    fields = read_fields(key_params, spec.key_fields, spec.optional_key_fields, what=f"{spec.name} key_params")
     exchange = cls(**fields, **options)
     try:
         return await exchange.init()
@@ -63,27 +179,24 @@ async def create_exchange(exchange_platform: str, key_params: Any = None, **opti
         try:
             await exchange.close()
         except Exception:  # the init error is the one the caller needs to see
-            log.exception("closing %s after a failed init() also failed", exchange_platform)
+            log.exception("closing %s after a failed init() also failed", spec.name)
         raise
 
 
-def _vest_symbol(coin: str, quote: str | None = None) -> str:
-    # Native symbols (BTC-PERP, AAPL-USD-PERP, kBONK-PERP) pass through untouched.
-    if coin.upper().endswith("-PERP"):
-        return coin
-    # Mixed case is meaningful on Vest (kBONK, kPEPE); one-case input is normalised.
-    base = coin.upper() if (coin.isupper() or coin.islower()) else coin
-    return f"{base}-PERP"
+def _format_perp(spec: VenueSpec, coin: str, quote: str | None) -> str:
+    if ":" in spec.perp_symbol and "{" not in spec.perp_symbol:
+        rule: PerpFormat = _resolve(spec.perp_symbol)
+        return rule(coin, quote)
+    return spec.perp_symbol.format(coin=coin.upper())
 
 
-#: exchange -> (coin, quote) -> native perp symbol. Vest equities/FX are listed as
-#: ``AAPL-USD-PERP`` but also answer to their display name ``AAPL-PERP``, which is
-#: what this returns; ``VestExchange`` resolves either against its loaded markets.
-SYMBOL_FORMATS: dict[str, Callable[[str, str | None], str]] = {
-    "vest": _vest_symbol,
-}
-
-_SPOT_SUPPORT: dict[str, bool] = {"vest": False}
+def _split_spot(pair: str) -> tuple[str, str]:
+    for sep in ("/", "_", "-"):
+        if sep in pair:
+            base, _, quote = pair.partition(sep)
+            if base.strip() and quote.strip():
+                return base.strip().upper(), quote.strip().upper()
+    raise ConfigError(f"a spot symbol needs BASE/QUOTE (or BASE_QUOTE, BASE-QUOTE), got {pair!r}")
 
 
 def symbol_create(
@@ -91,13 +204,47 @@ def symbol_create(
 ) -> str:
     """Native symbol for ``coin`` on ``exchange_platform`` (``("vest", "btc")`` → ``"BTC-PERP"``).
 
-    ``quote`` is accepted for mpdex compatibility; Vest perps all settle in USDC and ignore it.
+    Perp: the coin goes through the venue's rule (mpdex's formats for the venues it knows).
+    Spot: ``coin`` is ``BASE/QUOTE`` (``_`` or ``-`` also accepted); a venue without spot
+    markets raises ``NotSupported``. Errors are ``ValueError``s, as in mpdex.
     """
-    key = str(exchange_platform).strip().lower()
-    if key not in SYMBOL_FORMATS:
-        raise ConfigError(f"unsupported exchange '{exchange_platform}'; known exchanges: {_known()}")
+    spec = venue(exchange_platform)
     if not isinstance(coin, str) or not coin.strip():
         raise ConfigError("coin must be a non-empty string")
-    if is_spot and not _SPOT_SUPPORT.get(key, False):
-        raise NotSupported(f"{key} has no spot markets")
-    return SYMBOL_FORMATS[key](coin.strip(), quote)
+    text = coin.strip()
+    if is_spot:
+        if spec.spot_symbol is None:
+            raise NotSupported(f"{spec.name} has no spot markets")
+        base, spot_quote = _split_spot(text)
+        return spec.spot_symbol.format(base=base, quote=spot_quote)
+    return _format_perp(spec, text, quote)
+
+
+class _FormatView(Mapping[str, Callable[..., str]]):
+    """mpdex's ``SYMBOL_FORMATS`` / ``SPOT_SYMBOL_FORMATS`` dicts, read from the registry."""
+
+    def __init__(self, spot: bool) -> None:
+        self._spot = spot
+
+    def _names(self) -> list[str]:
+        return [n for n, s in VENUES.items() if (s.spot_symbol is not None) or not self._spot]
+
+    def __getitem__(self, name: str) -> Callable[..., str]:
+        if name not in self._names():
+            raise KeyError(name)
+        if self._spot:
+            # mpdex calls SPOT_SYMBOL_FORMATS[name]([base, quote])
+            return lambda pair: symbol_create(name, f"{pair[0]}/{pair[1]}", is_spot=True)
+        return lambda coin, quote=None: symbol_create(name, coin, quote=quote)
+
+    def __iter__(self) -> Any:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+#: mpdex's name -> ``f(coin, quote=None)`` perp formatters (a live view of ``VENUES``)
+SYMBOL_FORMATS: Mapping[str, Callable[..., str]] = _FormatView(spot=False)
+#: mpdex's name -> ``f([base, quote])`` spot formatters, for the venues with spot markets
+SPOT_SYMBOL_FORMATS: Mapping[str, Callable[..., str]] = _FormatView(spot=True)

@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Live order/close ask for confirmation unless --yes; a failed command is never retried.",
     )
     parser.add_argument(
-        "--exchange", default="vest", type=str.lower, choices=sorted(exchange_factory.EXCHANGES),
+        "--exchange", default="vest", type=str.lower, choices=exchange_factory.implemented_venues(),
         help="exchange to use (default: vest)",
     )
     parser.add_argument(

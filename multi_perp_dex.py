@@ -6,6 +6,14 @@ exact strings that were signed. Order sides are ``"buy"|"sell"``, position sides
 ``"long"|"short"``. Every method accepts a bare coin (``"BTC"``) or a native symbol.
 Failures raise typed errors from ``mpdex.errors``; nothing returns an error string or a
 silent ``None`` in place of a result.
+
+Beyond the contract, a venue may offer optional capabilities (``CAPABILITIES``): ``orders``
+(``get_order`` by id or client order id, ``wait_for_order``), ``funding``
+(``get_funding_rate`` per hour, ``get_funding_history``), ``fees`` (``get_trading_fees``),
+``positions`` (``get_positions``: every open position in one read) and ``klines``. The
+mixin's defaults for a capability a venue lacks raise ``NotSupported``. A third-party wrapper
+written for mpdex (``from mpdex.base import MultiPerpDex, MultiPerpDexMixin``) that defines
+no ``init`` or ``get_orderbook`` still instantiates: the mixin supplies both.
 """
 from __future__ import annotations
 
@@ -13,20 +21,28 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+from mpdex.errors import NotSupported
 from mpdex.types import (
     WS_SUPPORT_KEYS,
     AvailableSymbols,
     CancelResult,
     Collateral,
+    FundingEntry,
+    FundingRate,
     LeverageInfo,
     LeverageUpdate,
     OpenOrder,
     OrderBook,
+    OrderRecord,
     OrderResult,
     Position,
+    TradingFees,
 )
 
-__all__ = ["MultiPerpDex", "MultiPerpDexMixin"]
+__all__ = ["MultiPerpDex", "MultiPerpDexMixin", "CAPABILITY_NAMES"]
+
+#: the optional capabilities a venue may declare in ``CAPABILITIES``
+CAPABILITY_NAMES = frozenset({"orders", "funding", "fees", "positions", "klines"})
 
 log = logging.getLogger("mpdex")
 
@@ -36,6 +52,8 @@ class MultiPerpDex(ABC):
 
     #: exchange name used by the factory and in log lines
     name: str = ""
+    #: optional capabilities this venue implements (see ``CAPABILITY_NAMES``)
+    CAPABILITIES: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         self.has_spot: bool = False
@@ -130,8 +148,9 @@ class MultiPerpDex(ABC):
         """``{"perp": [native symbols usable by every other method]}``."""
 
     @abstractmethod
-    async def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
-        """The quote / collateral currency of the perp market (e.g. ``"USDC"``)."""
+    def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
+        """The quote / collateral currency of the perp market (e.g. ``"USDC"``). A plain
+        method, not a coroutine: mpdex code calls it without ``await``."""
 
     @abstractmethod
     async def close(self, force_close: bool = True) -> None:
@@ -143,6 +162,13 @@ class MultiPerpDexMixin:
 
     #: default quote; exchanges with several collaterals override ``get_perp_quote``
     PERP_QUOTE = "USDC"
+
+    async def init(self) -> Any:
+        """Nothing to load: a wrapper without markets to fetch is ready as built."""
+        return self
+
+    async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
+        raise NotSupported(f"{type(self).__name__} does not provide order books")
 
     async def close_position(
         self, symbol: str, position: Position | None = None, *, is_reduce_only: bool = True
@@ -174,7 +200,7 @@ class MultiPerpDexMixin:
         symbols: dict[str, list[str]] = getattr(self, "available_symbols", {}) or {}
         return {"perp": list(symbols.get("perp", []))}
 
-    async def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
+    def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
         return self.PERP_QUOTE
 
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:
@@ -201,6 +227,39 @@ class MultiPerpDexMixin:
     async def unsubscribe_orderbook(self, symbol: str) -> None:
         """Nothing to release on an exchange that polls its books over REST."""
         return None
+
+    # -- optional capabilities: a venue that lacks one says so ---------------------------
+
+    def _lacks(self, capability: str, what: str) -> NotSupported:
+        return NotSupported(f"{getattr(self, 'name', '') or type(self).__name__} does not support {what} "
+                            f"(capability '{capability}')")
+
+    async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> OrderRecord:
+        """One order by exchange id or client order id; ``OrderNotFound`` when absent."""
+        raise self._lacks("orders", "order lookup")
+
+    async def wait_for_order(self, client_order_id: Any, status: Any = "FILLED", timeout: float = 10.0) -> OrderRecord:
+        """Wait until the order reaches ``status`` or a final state; ``RequestTimeout`` otherwise."""
+        raise self._lacks("orders", "waiting for an order")
+
+    async def get_positions(self) -> list[Position]:
+        """Every open position, from one account read."""
+        raise self._lacks("positions", "reading all positions at once")
+
+    async def get_funding_rate(self, symbol: str) -> FundingRate:
+        """The current funding rate with the venue's own interval and its per-hour value."""
+        raise self._lacks("funding", "funding rates")
+
+    async def get_funding_history(self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
+                                  limit: int | None = None) -> list[FundingEntry]:
+        raise self._lacks("funding", "funding history")
+
+    async def get_trading_fees(self, symbol: str) -> TradingFees:
+        """Maker and taker fee rates of this account on ``symbol`` (fractions of notional)."""
+        raise self._lacks("fees", "fee rates")
+
+    async def get_klines(self, symbol: str, interval: str = "1m", *, limit: int | None = None) -> list[dict[str, Any]]:
+        raise self._lacks("klines", "candles")
 
     async def __aenter__(self) -> Any:
         return self

@@ -3,6 +3,10 @@
 Two roots, as in ccxt: ``ExchangeError`` means *the exchange refused* (do not retry the
 same request), ``NetworkError`` means *the outcome is unknown or the transport failed*.
 ``ConfigError`` is raised before anything is sent, for bad keys or settings.
+
+Code written to mpdex's documented pattern keeps working: bad input (``ConfigError``,
+``InvalidOrder`` and its subclasses, ``BadSymbol``, ``NotSupported``) is also a
+``ValueError``; every exchange refusal (``ExchangeError``) is also a ``RuntimeError``.
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ class ConfigError(MpdexError, ValueError):
     """
 
 
-class ExchangeError(MpdexError):
+class ExchangeError(MpdexError, RuntimeError):
     """The exchange (or local validation standing in for it) refused the request."""
 
     def __str__(self) -> str:
@@ -84,7 +88,7 @@ class BadRequest(ExchangeError):
     """The request is malformed (bad parameter, bad decimals, bad recvWindow)."""
 
 
-class InvalidOrder(BadRequest):
+class InvalidOrder(BadRequest, ValueError):
     """The order itself is invalid: size, price, type, reduce-only rules."""
 
 
@@ -92,7 +96,7 @@ class InsufficientMargin(InvalidOrder):
     """Not enough collateral for the order."""
 
 
-class BadSymbol(BadRequest):
+class BadSymbol(BadRequest, ValueError):
     """Unknown market."""
 
 
@@ -108,7 +112,7 @@ class MarketClosed(InvalidOrder):
     """The market is halted or closed."""
 
 
-class NotSupported(ExchangeError):
+class NotSupported(ExchangeError, ValueError):
     """The exchange does not offer this feature (e.g. IOC on Vest)."""
 
 

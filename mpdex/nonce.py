@@ -1,13 +1,15 @@
-"""A strictly increasing, millisecond-based nonce source.
+"""Strictly increasing, millisecond-based nonces, one source per signer in the process.
 
-Vest uses the nonce as the client order id and idempotency key, so two signed requests
-of one signer must never share one. The clock is injectable for deterministic tests.
+Venues use the nonce as a replay guard (Hyperliquid) or as the client order id and
+idempotency key (Vest), so two signed requests of one signer must never share one — also
+when several exchange instances (or tasks) sign with the same key. ``shared_nonce_source``
+hands every instance of one signer the same source. The clock is injectable for tests.
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 
 def _now_ms() -> int:
@@ -39,3 +41,17 @@ class NonceSource:
     @property
     def last(self) -> int:
         return self._last
+
+
+_SOURCES: dict[Hashable, NonceSource] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def shared_nonce_source(signer: Hashable) -> NonceSource:
+    """The process-wide source of ``signer`` (e.g. ``("vest", signing_address)``), created
+    on first use; every exchange instance signing with that key draws from it."""
+    with _SOURCES_LOCK:
+        src = _SOURCES.get(signer)
+        if src is None:
+            src = _SOURCES[signer] = NonceSource()
+        return src

@@ -8,15 +8,38 @@ injectable so tests run instantly and deterministically.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from .errors import ConfigError
 
-__all__ = ["TokenBucket", "RateLimiter", "Clock", "Sleep"]
+__all__ = ["TokenBucket", "RateLimiter", "Clock", "Sleep", "parse_retry_after"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110).
+    ``None`` when absent or unreadable; never negative. ``now`` is epoch seconds (for
+    dates; default: the wall clock). The one parser for REST and socket code."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)
 
 
 class TokenBucket:

@@ -1,9 +1,14 @@
-"""Keeping credentials out of text that may be logged or shown."""
+"""What identifiers look like in text that may be logged or shown: credentials redacted,
+secret query values removed, addresses shortened."""
 from __future__ import annotations
 
 import re
 
+__all__ = ["redact_url", "redact_secrets", "safe_url", "short_address"]
+
 _USERINFO = re.compile(r"//[^/@\s'\"]*@")
+#: query parameters whose values are secrets (listen keys, tokens, API keys, signatures)
+_SECRET_QUERY = re.compile(r"(?i)((?:listenKey|token|api_?key|signature)=)[^&\s]+")
 
 
 def redact_url(text: str) -> str:
@@ -13,3 +18,19 @@ def redact_url(text: str) -> str:
     the proxy URL with its credentials); it never spans whitespace or quotes.
     """
     return _USERINFO.sub("//<redacted>@", text)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with credentials in URLs and secret query values replaced."""
+    return _SECRET_QUERY.sub(r"\1<redacted>", redact_url(text))
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials or query (a listen key may travel in the query)."""
+    return redact_url(url.split("?", 1)[0])
+
+
+def short_address(address: object) -> str:
+    """``0x5B61…6d95`` for log lines and tables; short values pass through."""
+    text = str(address or "")
+    return text if len(text) <= 12 else f"{text[:6]}…{text[-4:]}"

@@ -19,7 +19,6 @@ returning a typed error (or ``None``); this module adds the generic HTTP fallbac
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import time
@@ -41,7 +40,7 @@ from .errors import (
     RateLimitExceeded,
     RequestTimeout,
 )
-from .ratelimit import Clock, RateLimiter, Sleep
+from .ratelimit import Clock, RateLimiter, Sleep, parse_retry_after
 from .redact import redact_url
 
 __all__ = [
@@ -50,6 +49,7 @@ __all__ = [
     "SignedPost",
     "ErrorDecoder",
     "parse_retry_after",
+    "Sleep",
 ]
 
 log = logging.getLogger("mpdex.transport")
@@ -97,24 +97,6 @@ class _AttemptFailed(Exception):
         super().__init__(str(error))
         self.error = error
         self.maybe_processed = maybe_processed
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/bad."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 def _generic_http_error(status: int, body: Any) -> ExchangeError:

@@ -27,6 +27,11 @@ class _OrderResultRequired(TypedDict):
 class OrderResult(_OrderResultRequired, total=False):
     filled_size: float  # base units filled so far, when known
     avg_price: float | None  # average fill price, when anything filled
+    fee: float | None  # quote currency paid for the fills so far (negative: a rebate); None if unknown
+    realized_pnl: float | None  # price PnL realised by the fills (fee excluded), when the venue reports it
+    requested_size: float  # the amount the caller asked for (``size`` is what was sent)
+    requested_price: float | None  # the caller's limit price (``price`` is what was sent)
+    adjustments: list[str]  # every rounding or cap applied to the request, in words (empty: none)
 
 
 class Position(TypedDict):
@@ -63,6 +68,16 @@ class OpenOrder(TypedDict):
     status: str
     reduce_only: bool
     created_at: int | None  # ms since epoch
+
+
+class OrderRecord(OpenOrder, total=False):
+    """One order as the exchange records it (``get_order``, ``wait_for_order``)."""
+
+    avg_price: float | None
+    fee: float | None
+    realized_pnl: float | None
+    code: int | str | None  # the venue's rejection code, None unless rejected
+    raw: Any
 
 
 class _CancelRequired(TypedDict):
@@ -109,6 +124,33 @@ class LeverageUpdate(_LeverageUpdateRequired, total=False):
 
 class AvailableSymbols(TypedDict):
     perp: list[str]
+
+
+class _FundingRequired(TypedDict):
+    symbol: str
+    funding_rate: float  # the rate of one funding interval, as the venue reports it
+    interval_hours: float  # that interval, from what the venue says about itself
+    funding_rate_per_hour: float  # funding_rate / interval_hours: comparable across venues
+
+
+class FundingRate(_FundingRequired, total=False):
+    mark_price: float | None
+    index_price: float | None
+    next_funding_time: int | None  # ms since epoch
+    raw: Any
+
+
+class FundingEntry(TypedDict):
+    symbol: str
+    time: int  # ms since epoch
+    funding_rate: float  # per ``interval_hours``
+    interval_hours: float
+
+
+class TradingFees(TypedDict):
+    symbol: str
+    maker: float  # fraction of notional (0.0002 = 2 bp); negative is a rebate
+    taker: float
 
 
 WS_SUPPORT_KEYS = (

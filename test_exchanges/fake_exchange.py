@@ -7,8 +7,6 @@ from mpdex.errors import ExchangeUnavailable
 
 
 class FakeExchange:
-    KEY_FIELDS = ("api_key", "secret")
-    OPTIONAL_KEY_FIELDS: ClassVar[dict[str, Any]] = {"region": "eu", "fail_init": False}
     instances: ClassVar[list[FakeExchange]] = []
 
     def __init__(self, api_key: str, secret: str, region: str, fail_init: bool, **options: Any) -> None:

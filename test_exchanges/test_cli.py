@@ -216,7 +216,6 @@ def test_keys_file_is_written_0600_loads_back_and_is_never_overwritten(tmp_path)
 class RegisteringExchange:
     """Registry stand-in whose register() records what it was given."""
 
-    KEY_FIELDS = ("api_key", "signing_private_key", "primary_address")
     calls: list[dict[str, Any]] = []
 
     @classmethod
@@ -229,7 +228,10 @@ class RegisteringExchange:
 
 @pytest.fixture
 def fake_registry(monkeypatch):
-    monkeypatch.setitem(exchange_factory.EXCHANGES, "fakeex", ("test_exchanges.test_cli", "RegisteringExchange"))
+    spec = exchange_factory.VenueSpec(name="fakeex", perp_symbol="{coin}-PERP", exchange="test_exchanges.test_cli:RegisteringExchange",
+                                      key_fields=("api_key", "signing_private_key", "primary_address"),
+                                      keys_variable="FAKEEX_KEY", networks=("prod", "dev"), extra_modules=("register",))
+    monkeypatch.setitem(exchange_factory.VENUES, "fakeex", spec)
     RegisteringExchange.calls.clear()
 
 

@@ -15,12 +15,15 @@ from exchange_factory import create_exchange, symbol_create
 from mpdex.errors import ConfigError, ExchangeUnavailable, NotSupported
 from test_exchanges.conftest import ROOT
 
-FAKE_MODULE = "test_exchanges.fake_exchange"
+FAKE_SPEC = exchange_factory.VenueSpec(
+    name="fake", perp_symbol="{coin}-X", exchange="test_exchanges.fake_exchange:FakeExchange",
+    key_fields=("api_key", "secret"), optional_key_fields={"region": "eu", "fail_init": False},
+)
 
 
 @pytest.fixture
 def fake_registry(monkeypatch):
-    monkeypatch.setitem(exchange_factory.EXCHANGES, "fake", (FAKE_MODULE, "FakeExchange"))
+    monkeypatch.setitem(exchange_factory.VENUES, "fake", FAKE_SPEC)
     from test_exchanges import fake_exchange
 
     fake_exchange.FakeExchange.instances.clear()
@@ -123,8 +126,10 @@ def test_creating_one_exchange_imports_no_other():
     got = _run("""
         import asyncio, json, sys
         import exchange_factory
-        exchange_factory.EXCHANGES["fake"] = ("test_exchanges.fake_exchange", "FakeExchange")
-        exchange_factory.EXCHANGES["other"] = ("test_exchanges.exploding_module", "Nope")
+        from exchange_factory import VENUES, VenueSpec
+        VENUES["fake"] = VenueSpec(name="fake", perp_symbol="{coin}", exchange="test_exchanges.fake_exchange:FakeExchange",
+                                   key_fields=("api_key", "secret"), optional_key_fields={"region": "eu", "fail_init": False})
+        VENUES["other"] = VenueSpec(name="other", perp_symbol="{coin}", exchange="test_exchanges.exploding_module:Nope")
         asyncio.run(exchange_factory.create_exchange("fake", {"api_key": "k", "secret": "s"}))
         print(json.dumps({"other": "test_exchanges.exploding_module" in sys.modules,
                           "vest": "wrappers.vest" in sys.modules}))
@@ -139,3 +144,50 @@ def test_lazy_exports_resolve():
                           mpdex.MultiPerpDex.__name__, mpdex.MultiPerpDexMixin.__name__]))
     """)
     assert got == ["create_exchange", "SOL-PERP", "MultiPerpDex", "MultiPerpDexMixin"]
+
+
+def test_vest_registry_entry_lists_the_vest_key_fields():
+    from wrappers.vest_keys import OPTIONAL_FIELDS, REQUIRED_FIELDS
+
+    spec = exchange_factory.venue("vest")
+    assert spec.key_fields == REQUIRED_FIELDS
+    assert dict(spec.optional_key_fields) == OPTIONAL_FIELDS
+
+
+@pytest.mark.parametrize(
+    "name,coin,expected",
+    [
+        ("paradex", "btc", "BTC-USD-PERP"), ("edgex", "btc", "BTCUSD"), ("grvt", "btc", "BTC_USDT_Perp"),
+        ("backpack", "btc", "BTC_USDC_PERP"), ("lighter", "btc", "BTC"),
+        ("treadfi.hyperliquid", "btc", "BTC:PERP-USDC"), ("treadfi.hyperliquid", "xyz:abc", "xyz_ABC:PERP-USDC"),
+        ("treadfi.pacifica", "btc", "BTC:PERP-USDC"), ("variational", "btc", "BTC"), ("pacifica", "btc", "BTC"),
+        ("hyperliquid", "btc", "BTC"), ("hyperliquid", "xyz:xyz100", "xyz:XYZ100"), ("superstack", "btc", "BTC"),
+        ("standx", "btc", "BTC-USD"), ("extended", "btc", "BTC-USD"),
+    ],
+)
+def test_symbol_create_knows_every_mpdex_venue(name, coin, expected):
+    assert symbol_create(name, coin) == expected
+    assert exchange_factory.SYMBOL_FORMATS[name](coin.upper()) == expected
+
+
+def test_treadfi_quote_and_spot_formats():
+    assert symbol_create("treadfi.hyperliquid", "eth", quote="usdt") == "ETH:PERP-USDT"
+    for sep in ("/", "_", "-"):
+        assert symbol_create("backpack", f"btc{sep}usdc", is_spot=True) == "BTC_USDC"
+        assert symbol_create("hyperliquid", f"btc{sep}usdc", is_spot=True) == "BTC/USDC"
+        assert symbol_create("treadfi.hyperliquid", f"btc{sep}usdc", is_spot=True) == "BTC-USDC"
+    from exchange_factory import SPOT_SYMBOL_FORMATS
+
+    assert sorted(SPOT_SYMBOL_FORMATS) == ["backpack", "edgex", "hyperliquid", "lighter", "superstack",
+                                           "treadfi.hyperliquid"]
+    assert SPOT_SYMBOL_FORMATS["lighter"](["ETH", "USDC"]) == "ETH/USDC"
+    with pytest.raises(NotSupported):
+        symbol_create("paradex", "BTC/USDC", is_spot=True)
+    with pytest.raises(ValueError):
+        symbol_create("backpack", "BTCUSDC", is_spot=True)
+
+
+async def test_creating_a_venue_that_is_not_implemented_names_the_implemented_ones():
+    with pytest.raises(NotSupported) as info:
+        await create_exchange("paradex", {"x": 1})
+    assert "vest" in str(info.value) and "paradex" in str(info.value)

@@ -89,7 +89,7 @@ async def test_defaults_and_attributes():
                                     "get_orderbook", "create_order", "cancel_orders", "update_leverage"}
     assert ex.has_spot is False and ex.has_margin_mode is False and ex.ws_client is None
     assert await ex.get_available_symbols() == {"perp": ["BTC-PERP", "ETH-PERP"]}
-    assert await ex.get_perp_quote("BTC-PERP") == "USDC"
+    assert ex.get_perp_quote("BTC-PERP") == "USDC"  # a plain method, as in mpdex
     info = await ex.get_leverage_info("BTC-PERP")
     assert info["status"] == "not_implemented" and info["symbol"] == "BTC-PERP"
     upd = await ex.update_leverage("BTC-PERP", 5)

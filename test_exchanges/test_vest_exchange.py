@@ -699,7 +699,7 @@ async def test_market_data_reads(http, clock):
                      "close_time": 1767225599999, "volume": 12.43, "quote_volume": 43491.2215, "trades": 37}
     t24 = await ex.get_ticker_24h("BTC")
     assert (t24["open"], t24["close"], t24["volume"], t24["close_time"]) == (95880.0, 97214.3, 190.1123, 1767225599999)
-    assert await ex.get_perp_quote("BTC") == "USDC"
+    assert ex.get_perp_quote("BTC") == "USDC"  # a plain method, as in mpdex
     (url, kw), = requests(http, "GET", "/depth")
     assert url.query["symbol"] == "ETH-PERP" and "X-API-KEY" not in kw["headers"]
     assert kw["headers"]["xrestservermm"] == "restserver0"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from collections.abc import Coroutine
 from typing import Any
@@ -30,7 +29,8 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from mpdex.redact import redact_url
+from mpdex.ratelimit import parse_retry_after
+from mpdex.redact import redact_secrets, safe_url
 
 try:  # optional: some Vest hosts send Brotli-compressed JSON in binary frames
     import brotli as _brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -45,8 +45,6 @@ __all__ = ["BaseWSClient", "BROTLI_AVAILABLE"]
 log = logging.getLogger("mpdex.ws")
 
 BROTLI_AVAILABLE = _brotli is not None
-#: query parameters whose values are secrets (redacted from every log line we produce)
-_SECRET_QUERY = re.compile(r"(?i)((?:listenKey|token|api_?key|signature)=)[^&\s]+")
 _ERROR_LOG_EVERY = 1000  # after the first few, log one handler/decode failure in this many
 
 
@@ -289,7 +287,7 @@ class BaseWSClient:
                     delay = max(delay, hint)
                 log.warning(
                     "%s: connect to %s failed (%s); retrying in %.2fs",
-                    self.LOG_NAME, _safe_url(self.url), _describe(exc), delay,
+                    self.LOG_NAME, safe_url(self.url), _describe(exc), delay,
                 )
                 await asyncio.sleep(delay)
                 continue
@@ -421,12 +419,7 @@ class BaseWSClient:
 
 def _retry_after(exc: BaseException) -> float | None:
     if isinstance(exc, InvalidStatus):
-        value = exc.response.headers.get("Retry-After")
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
+        return parse_retry_after(exc.response.headers.get("Retry-After"))
     return None
 
 
@@ -436,16 +429,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
     return redact_secrets(f"{type(exc).__name__}: {exc}")[:200]
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with credentials in URLs and secret query values replaced."""
-    return _SECRET_QUERY.sub(r"\1<redacted>", redact_url(text))
-
-
-def _safe_url(url: str) -> str:
-    """The URL without credentials or query (a listen key travels in the query)."""
-    return redact_url(url.split("?", 1)[0])
 
 
 class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -41,9 +40,10 @@ from mpdex.errors import (
     OrderStateUnknown,
     RequestTimeout,
 )
-from mpdex.nonce import NonceSource
+from mpdex.nonce import NonceSource, shared_nonce_source
 from mpdex.precision import fmt_fixed, round_to_step, to_decimal
 from mpdex.ratelimit import Sleep
+from mpdex.redact import short_address
 from mpdex.transport import RetryPolicy, SignedPost
 from mpdex.types import (
     CancelResult,
@@ -59,8 +59,8 @@ from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
 from . import vest_errors, vest_ws_client
 from . import vest_parsers as P
-from .vest_auth import VestSigner, address_of, sign_register, to_checksum_address
-from .vest_keys import NETWORKS, OPTIONAL_FIELDS, REQUIRED_FIELDS, VestKey, make_vest_key, normalise_private_key
+from .vest_auth import VestSigner, address_of, build_register_body, to_checksum_address
+from .vest_keys import NETWORKS, VestKey, make_vest_key, normalise_private_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
 
@@ -84,21 +84,10 @@ _CAP_MAX_AGE = 1.0
 
 _MAX_CLIENT_NONCE = 2**63
 
-_NONCE_SOURCES: dict[str, NonceSource] = {}
-_NONCE_LOCK = threading.Lock()
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _shared_nonce_source(signer_address: str) -> NonceSource:
-    """One nonce source per signing key in this process, shared by every instance."""
-    with _NONCE_LOCK:
-        src = _NONCE_SOURCES.get(signer_address)
-        if src is None:
-            src = _NONCE_SOURCES[signer_address] = NonceSource()
-        return src
 
 
 def build_order_body(
@@ -130,9 +119,6 @@ def build_order_body(
         order["timeInForce"] = time_in_force
     return {"order": order, "recvWindow": recv_window, "signature": signer.sign_order(order)}
 
-
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
 
 
 def _side(side: Any) -> bool:
@@ -176,8 +162,6 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     """
 
     name = "vest"
-    KEY_FIELDS = REQUIRED_FIELDS
-    OPTIONAL_KEY_FIELDS = OPTIONAL_FIELDS
 
     def __init__(
         self,
@@ -236,7 +220,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         self._clock_ms = clock_ms
         self._monotonic = monotonic
         self._sleep = sleep
-        self._nonces = nonce_source or _shared_nonce_source(self._signer.address)
+        self._nonces = nonce_source or shared_nonce_source(("vest", self._signer.address))
         self.rest = VestRestClient(
             self.key, timeout=timeout, order_timeout=order_timeout, rate_limits=rate_limits, retry=retry,
             clock_ms=clock_ms, monotonic=monotonic, sleep=sleep, rng=rng,
@@ -244,7 +228,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         self.markets: dict[str, VestMarket] = {}
         self._resolver: SymbolResolver | None = None
         self._closed = False
-        self._who = _short(self.key.primary_address)
+        self._who = short_address(self.key.primary_address)
 
     def __repr__(self) -> str:
         return (f"VestExchange(primary_address={self.key.primary_address}, signer={self._signer.address}, "
@@ -651,7 +635,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             info["message"] = "no leverage set on the account for this market; Vest applies its default"
         return info
 
-    async def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
+    def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
         return self._market(symbol).quote
 
     # -- market data -------------------------------------------------------------------
@@ -877,13 +861,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         primary_address = address_of(primary)
         signing_address = address_of(signing)
         expiry_ms = clock_ms() + int(Decimal(str(expiry_days)) * 86_400_000)
-        body = {
-            "signingAddr": signing_address.lower(),
-            "primaryAddr": primary_address.lower(),
-            "signature": sign_register(primary, signing_address, expiry_ms, net),
-            "expiryTime": expiry_ms,
-            "networkType": 0,
-        }
+        body = build_register_body(primary, signing_address, expiry_ms, net)
         rest = VestRestClient(None, network=net, rest_url=rest_url, proxy=proxy, clock_ms=clock_ms, **rest_options)
         try:
             answer = await rest.register(body)
@@ -895,8 +873,8 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             raise ExchangeError("POST /register answered without apiKey/accGroup",
                                 raw={k: v for k, v in (answer or {}).items() if k != "apiKey"}
                                 if isinstance(answer, dict) else answer)
-        log.info("vest register %s: signer %s, group %d, expires %d (network=%s)", _short(primary_address),
-                 _short(signing_address), group, expiry_ms, net)
+        log.info("vest register %s: signer %s, group %d, expires %d (network=%s)", short_address(primary_address),
+                 short_address(signing_address), group, expiry_ms, net)
         return make_vest_key(api_key=api_key, signing_private_key=signing, primary_address=to_checksum_address(
             primary_address), account_group=group, network=net, rest_url=rest_url, ws_url=None, proxy=proxy)
 

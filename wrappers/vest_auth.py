@@ -17,8 +17,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coincurve import PrivateKey, PublicKey
-from Crypto.Hash import keccak as _keccak_mod
+from mpdex.evm import (
+    EvmSigner,
+    abi_address,
+    abi_bool,
+    abi_uint,
+    address_of,
+    eip712_digest,
+    keccak256,
+    recover_address,
+    to_checksum_address,
+)
 
 __all__ = [
     "VERIFYING_CONTRACTS",
@@ -37,6 +46,7 @@ __all__ = [
     "address_of",
     "to_checksum_address",
     "VestSigner",
+    "build_register_body",
 ]
 
 VERIFYING_CONTRACTS = {
@@ -50,24 +60,6 @@ LP_TYPES = ("uint256", "uint256", "string", "string")
 WITHDRAW_TYPES = ("uint256", "uint256", "bool", "address", "address", "address", "uint256", "uint256")
 
 _PERSONAL_PREFIX = b"\x19Ethereum Signed Message:\n32"
-_UINT256_MAX = (1 << 256) - 1
-
-
-def keccak256(data: bytes) -> bytes:
-    return _keccak_mod.new(digest_bits=256, data=data).digest()
-
-
-def _uint(value: int) -> bytes:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT256_MAX:
-        raise ValueError(f"uint256 out of range: {value!r}")
-    return value.to_bytes(32, "big")
-
-
-def _address(value: str) -> bytes:
-    raw = bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
-    if len(raw) != 20:
-        raise ValueError("address must be 20 bytes")
-    return b"\x00" * 12 + raw
 
 
 def abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
@@ -88,13 +80,11 @@ def abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
             tail.append(len(data).to_bytes(32, "big") + padded)
             offset += 32 + len(padded)
         elif typ == "uint256":
-            head.append(_uint(value))
+            head.append(abi_uint(value))
         elif typ == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"bool expected, got {type(value).__name__}")
-            head.append(b"\x00" * 31 + (b"\x01" if value else b"\x00"))
+            head.append(abi_bool(value))
         elif typ == "address":
-            head.append(_address(value))
+            head.append(abi_address(value))
         else:
             raise ValueError(f"unsupported ABI type {typ}")
     return b"".join(head) + b"".join(tail)
@@ -169,7 +159,7 @@ def domain_separator(network: str) -> bytes:
         _EIP712_DOMAIN_TYPEHASH
         + keccak256(b"VestRouterV2")
         + keccak256(b"0.0.1")
-        + _address(contract)
+        + abi_address(contract)
     )
 
 
@@ -177,103 +167,57 @@ _DOMAIN_SEPARATORS = {net: domain_separator(net) for net in VERIFYING_CONTRACTS}
 
 
 def register_struct_hash(signing_address: str, expiry_ms: int) -> bytes:
-    return keccak256(_SIGNER_PROOF_TYPEHASH + _address(signing_address) + _uint(expiry_ms))
+    return keccak256(_SIGNER_PROOF_TYPEHASH + abi_address(signing_address) + abi_uint(expiry_ms))
 
 
 def register_digest(signing_address: str, expiry_ms: int, network: str = "prod") -> bytes:
     """EIP-712 digest of ``SignerProof(signing_address, expiry_ms)`` for ``network``."""
     if network not in _DOMAIN_SEPARATORS:
         raise ValueError(f"network must be one of {sorted(VERIFYING_CONTRACTS)}")
-    return keccak256(b"\x19\x01" + _DOMAIN_SEPARATORS[network] + register_struct_hash(signing_address, expiry_ms))
-
-
-def _key_bytes(private_key: str | bytes) -> bytes:
-    if isinstance(private_key, bytes):
-        raw = private_key
-    else:
-        text = private_key.strip()
-        raw = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
-    if len(raw) != 32:
-        raise ValueError("private key must be 32 bytes")
-    return raw
-
-
-def _sign_digest(key: PrivateKey, digest: bytes) -> str:
-    sig = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ recid
-    return "0x" + sig[:64].hex() + ("1b" if sig[64] == 0 else "1c")
-
-
-def to_checksum_address(address: str | bytes) -> str:
-    """EIP-55 mixed-case form of a 20-byte address."""
-    hex_addr = address.hex() if isinstance(address, bytes) else address.lower().removeprefix("0x")
-    digest = keccak256(hex_addr.encode("ascii")).hex()
-    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(hex_addr))
-
-
-def _address_of_public(pub: PublicKey) -> str:
-    return to_checksum_address(keccak256(pub.format(compressed=False)[1:])[-20:])
-
-
-def address_of(private_key: str | bytes) -> str:
-    """Checksummed address of a private key."""
-    return _address_of_public(PrivateKey(_key_bytes(private_key)).public_key)
-
-
-def recover_address(digest: bytes, signature: str) -> str:
-    """Checksummed address that produced ``signature`` over ``digest``.
-
-    Raises ``ValueError`` for anything that is not a well-formed 65-byte signature.
-    """
-    if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
-        raise ValueError("signature must be 0x + 130 hex characters")
-    raw = bytes.fromhex(signature[2:])
-    v = raw[64]
-    if v in (27, 28):
-        v -= 27
-    if v not in (0, 1):
-        raise ValueError("signature has an invalid recovery id")
-    try:
-        pub = PublicKey.from_signature_and_message(raw[:64] + bytes([v]), digest, hasher=None)
-    except Exception as exc:  # coincurve raises plain Exception for unrecoverable input
-        raise ValueError("signature does not recover to a public key") from exc
-    return _address_of_public(pub)
+    return eip712_digest(_DOMAIN_SEPARATORS[network], register_struct_hash(signing_address, expiry_ms))
 
 
 def sign_order(private_key: str | bytes, order: Mapping[str, Any]) -> str:
     """Sign an order mapping (``time, nonce, orderType, symbol, isBuy, size,
     limitPrice, reduceOnly``; sizes and prices as the exact strings that will be sent)."""
-    return _sign_digest(PrivateKey(_key_bytes(private_key)), order_digest(order))
+    return EvmSigner(private_key).sign_hex(order_digest(order))
 
 
 def sign_register(primary_private_key: str | bytes, signing_address: str, expiry_ms: int, network: str = "prod") -> str:
     """EIP-712 ``SignerProof`` signature by the primary key, for ``/register``."""
-    return _sign_digest(PrivateKey(_key_bytes(primary_private_key)), register_digest(signing_address, expiry_ms, network))
+    return EvmSigner(primary_private_key).sign_hex(register_digest(signing_address, expiry_ms, network))
 
 
-class VestSigner:
+def build_register_body(primary_private_key: str | bytes, signing_address: str, expiry_ms: int,
+                        network: str = "prod") -> dict[str, Any]:
+    """The exact ``POST /register`` body: addresses lower-case, the primary key's
+    ``SignerProof`` signature, ``networkType`` 0 (the only value Vest accepts)."""
+    return {
+        "signingAddr": signing_address.lower(),
+        "primaryAddr": address_of(primary_private_key).lower(),
+        "signature": sign_register(primary_private_key, signing_address, expiry_ms, network),
+        "expiryTime": expiry_ms,
+        "networkType": 0,
+    }
+
+
+class VestSigner(EvmSigner):
     """One signing key, parsed once; every ``sign_*`` is a pure function of its input."""
 
-    __slots__ = ("_key", "address")
-
-    def __init__(self, private_key: str | bytes) -> None:
-        self._key = PrivateKey(_key_bytes(private_key))
-        self.address: str = _address_of_public(self._key.public_key)
-
-    def __repr__(self) -> str:  # never the key
-        return f"VestSigner(address={self.address})"
+    __slots__ = ()
 
     def sign_order(self, order: Mapping[str, Any]) -> str:
-        return _sign_digest(self._key, order_digest(order))
+        return self.sign_hex(order_digest(order))
 
     def sign_cancel(self, cancel: Mapping[str, Any]) -> str:
-        return _sign_digest(self._key, personal_digest(cancel_hash(cancel)))
+        return self.sign_hex(personal_digest(cancel_hash(cancel)))
 
     def sign_lp(self, lp: Mapping[str, Any]) -> str:
-        return _sign_digest(self._key, personal_digest(lp_hash(lp)))
+        return self.sign_hex(personal_digest(lp_hash(lp)))
 
     def sign_withdraw(self, withdraw: Mapping[str, Any], account: str, token_address: str) -> str:
-        return _sign_digest(self._key, personal_digest(withdraw_hash(withdraw, account, token_address)))
+        return self.sign_hex(personal_digest(withdraw_hash(withdraw, account, token_address)))
 
     def sign_register(self, signing_address: str, expiry_ms: int, network: str = "prod") -> str:
         """Use when this signer holds the *primary* key."""
-        return _sign_digest(self._key, register_digest(signing_address, expiry_ms, network))
+        return self.sign_hex(register_digest(signing_address, expiry_ms, network))

@@ -12,20 +12,12 @@ from typing import Any
 
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError
+from mpdex.evm import normalise_private_key
 from mpdex.redact import redact_url
 
 NETWORKS = ("prod", "dev")
-_HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
-REQUIRED_FIELDS = ("api_key", "signing_private_key", "primary_address")
-OPTIONAL_FIELDS: dict[str, Any] = {
-    "account_group": 0,
-    "network": "prod",
-    "rest_url": None,
-    "ws_url": None,
-    "proxy": None,
-}
 _SECRETS = ("api_key", "signing_private_key")
 
 
@@ -63,12 +55,11 @@ class VestKey:
     __str__ = __repr__
 
 
-def normalise_private_key(value: str, field: str) -> str:
-    """``0x``-prefixed lower-case hex of a 32-byte key, or ``ConfigError`` naming ``field``."""
-    if not isinstance(value, str) or not _HEX32.match(value.strip()):
-        raise ConfigError(f"{field} must be a 32-byte hex private key")
-    v = value.strip().lower()
-    return v if v.startswith("0x") else "0x" + v
+#: the key fields, read off the dataclass (the registry entry lists the same; a test holds them equal)
+REQUIRED_FIELDS = tuple(f.name for f in dataclasses.fields(VestKey) if f.default is dataclasses.MISSING)
+OPTIONAL_FIELDS: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(VestKey) if f.default is not dataclasses.MISSING
+}
 
 
 def parse_vest_key(source: Any) -> VestKey:

@@ -11,7 +11,7 @@ from typing import Any
 from mpdex.errors import BadSymbol, ExchangeError
 from mpdex.precision import step_of
 
-__all__ = ["VestMarket", "parse_markets", "with_status", "SymbolResolver"]
+__all__ = ["VestMarket", "parse_markets", "with_status", "SymbolResolver", "symbol_for_coin"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,18 @@ class VestMarket:
     @property
     def halted(self) -> bool:
         return self.status == "HALT"
+
+
+def symbol_for_coin(coin: str, quote: str | None = None) -> str:
+    """The registry's perp symbol rule: ``btc`` → ``BTC-PERP``. Native symbols
+    (``BTC-PERP``, ``AAPL-USD-PERP``) pass through; mixed case is meaningful on Vest
+    (``kBONK``) and kept, one-case input is upper-cased. Equities come back as their display
+    name (``AAPL-PERP``), which ``SymbolResolver`` maps to ``AAPL-USD-PERP``. Vest perps all
+    settle in USDC, so ``quote`` is ignored."""
+    if coin.upper().endswith("-PERP"):
+        return coin
+    base = coin.upper() if (coin.isupper() or coin.islower()) else coin
+    return f"{base}-PERP"
 
 
 def _dec(raw: Mapping[str, Any], field: str, symbol: str) -> Decimal:

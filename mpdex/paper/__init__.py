@@ -107,7 +107,7 @@ import aiohttp
 from aiohttp import web
 
 from mpdex.precision import to_decimal
-from wrappers.vest_auth import address_of, sign_register
+from wrappers.vest_auth import address_of, build_register_body
 from wrappers.vest_keys import VestKey, make_vest_key
 
 from .exchange import Venue
@@ -291,16 +291,8 @@ class PaperVest:
     # --- accounts -----------------------------------------------------------------
 
     async def _register(self, primary_pk: str, signing_pk: str, expiry_days: float) -> tuple[str, int]:
-        signing_addr = address_of(signing_pk)
-        primary_addr = address_of(primary_pk)
         expiry = self._clock_ms() + int(expiry_days * _DAY_MS)
-        body = {
-            "signingAddr": signing_addr.lower(),
-            "primaryAddr": primary_addr.lower(),
-            "signature": sign_register(primary_pk, signing_addr, expiry, self.network),
-            "expiryTime": expiry,
-            "networkType": 0,
-        }
+        body = build_register_body(primary_pk, address_of(signing_pk), expiry, self.network)
         async with aiohttp.ClientSession() as session, session.post(
             f"{self.rest_url}/register", json=body, headers={INTERNAL_HEADER: self._internal_token}
         ) as resp:

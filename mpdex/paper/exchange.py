@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from mpdex.precision import decimals_of
+from mpdex.redact import short_address
 from wrappers.vest_auth import (
     cancel_hash,
     keccak256,
@@ -69,9 +70,6 @@ def _field(obj: Mapping[str, Any], name: str, kind: type, where: str = "") -> An
         raise ApiError(wire.INVALID_PARAMETER, f"{where}{name} must be {what}")
     return value
 
-
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
 
 
 class Venue:
@@ -127,7 +125,7 @@ class Venue:
         with self.ledger.transaction():
             account = self.ledger.account_by_address(primary) or self.ledger.create_account(primary, now, ACCOUNT_GROUPS)
             self.ledger.add_api_key(ApiKey(api_key, account.id, to_checksum_address(signing), expiry), now)
-        log.info("paper: registered signer %s for account %s (group %d)", _short(signing), _short(primary), account.group)
+        log.info("paper: registered signer %s for account %s (group %d)", short_address(signing), short_address(primary), account.group)
         self._count("registrations")
         return {"apiKey": api_key, "accGroup": account.group}
 
@@ -367,7 +365,7 @@ class Venue:
                 o.status = "CANCELLED"
                 self.ledger.update_order(o)
         self._count("orders_accepted")
-        log.info("paper: order %s %s %s %s @ %s nonce=%d -> %s", _short(account.address), symbol,
+        log.info("paper: order %s %s %s %s @ %s nonce=%d -> %s", short_address(account.address), symbol,
                  "buy" if is_buy else "sell", size_s, limit_s, nonce, o.status)
         self._after_fill(o, fills, now)
         self.hub.publish_account(account.id, wire.order_event(new_event, m))
