@@ -23,6 +23,8 @@ TEST = [
     *BROTLI,
 ]
 
+LINT = ["ruff==0.17.6", "mypy==2.4.1"]  # pinned: CI's lint verdict must not change under us
+
 setup(
     name="mpdex-vest",
     version="0.1.0",
@@ -44,7 +46,8 @@ setup(
     extras_require={
         "brotli": BROTLI,
         "test": TEST,
-        "dev": TEST + ["ruff>=0.5", "mypy>=1.10"],
+        "lint": LINT,
+        "dev": TEST + LINT,
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -34,8 +34,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError):
             return None
-        if when is None:
-            return None
         seconds = when.timestamp() - (time.time() if now is None else now)
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
         return None

@@ -670,7 +670,7 @@ async def test_get_order_by_either_id(http, clock):
     placed = await ex.create_order("ETH", "buy", 0.1, price=3000)
     by_cid = await ex.get_order(client_order_id=placed["client_order_id"])
     by_id = await ex.get_order(order_id=placed["id"])
-    assert by_cid["id"] == by_id["id"] == placed["id"] and by_id["fees"] == 0.0 and by_id["avg_price"] is None
+    assert by_cid["id"] == by_id["id"] == placed["id"] and by_id["fee"] == 0.0 and by_id["avg_price"] is None
     with pytest.raises(E.OrderNotFound):
         await ex.get_order(client_order_id=12345)
     with pytest.raises(E.BadRequest):
@@ -689,11 +689,13 @@ async def test_market_data_reads(http, clock):
     assert await ex.get_mark_price("BTC") == 97214.3
     book = await ex.get_orderbook("ETH")
     assert book == {"bids": [[3499.9, 1.204], [3499.75, 3.01]], "asks": [[3500.05, 0.88], [3500.25, 2.4]], "time": T0}
-    assert await ex.get_funding_rate("btc") == {"symbol": "BTC-PERP", "funding_rate": 0.0000125,
+    assert await ex.get_funding_rate("btc") == {"symbol": "BTC-PERP", "funding_rate": 0.0000125, "interval_hours": 1.0,
+                                                "funding_rate_per_hour": 0.0000125,
                                                 "mark_price": 97214.3, "index_price": 97205.8}
     hist = await ex.get_funding_history("ETH", limit=2)
-    assert hist == [{"symbol": "ETH-PERP", "time": 1767218400000, "funding_rate": 0.00001},
-                    {"symbol": "ETH-PERP", "time": 1767222000000, "funding_rate": 0.000012}]
+    assert hist == [{"symbol": "ETH-PERP", "time": 1767218400000, "funding_rate": 0.00001, "interval_hours": 1.0},
+                    {"symbol": "ETH-PERP", "time": 1767222000000, "funding_rate": 0.000012, "interval_hours": 1.0}]
+    assert await ex.get_trading_fees("eth") == {"symbol": "ETH-PERP", "maker": 0.0001, "taker": 0.0001}
     kl = await ex.get_klines("ETH", "1m", limit=2)
     assert kl[0] == {"open_time": 1767225540000, "open": 3498.1, "high": 3499.75, "low": 3497.4, "close": 3499.2,
                      "close_time": 1767225599999, "volume": 12.43, "quote_volume": 43491.2215, "trades": 37}

@@ -114,7 +114,7 @@ async def test_signed_post_sends_exact_bytes():
 def test_parse_order_shapes_for_filled_rejected_and_ws_partial():
     filled, rejected = load_sample("rest_orders_get.json")[1:]
     o = P.parse_order(filled)
-    assert (o["status"], o["side"], o["filled_size"], o["avg_price"], o["fees"], o["order_type"]) == (
+    assert (o["status"], o["side"], o["filled_size"], o["avg_price"], o["fee"], o["order_type"]) == (
         "FILLED", "buy", 0.5, 3475.1, 0.173755, "market")
     assert o["client_order_id"] == "1767225500000" and o["created_at"] == 1767225500250
     r = P.parse_order(rejected)
@@ -152,7 +152,8 @@ def test_collateral_mapping_and_ws_ticker_funding():
     assert (c["available_collateral"], c["total_collateral"], c["unrealized_pnl"], c["margin_used"]) == (
         1030.1124, 1262.45, 12.45, 175.0)
     ws = load_sample("ws_tickers.json")["data"][0]
-    assert P.parse_funding_rate(ws) == {"symbol": "BTC-PERP", "funding_rate": 0.0000125, "mark_price": 97214.3,
+    assert P.parse_funding_rate(ws) == {"symbol": "BTC-PERP", "funding_rate": 0.0000125, "interval_hours": 1.0,
+                                        "funding_rate_per_hour": 0.0000125, "mark_price": 97214.3,
                                         "index_price": 97205.8}
 
 

@@ -258,7 +258,7 @@ class BaseWSClient:
         """The next backoff delay: jittered (50–100 %) and doubling up to the cap."""
         base = min(self.reconnect_max, self.reconnect_min * (2 ** min(self._attempt, 32)))
         self._attempt += 1
-        return base * (0.5 + 0.5 * self._rng.random())
+        return float(base * (0.5 + 0.5 * self._rng.random()))
 
     async def _open(self) -> ClientConnection:
         url = await self._connect_url()

@@ -40,6 +40,7 @@ from mpdex.errors import (
     OrderStateUnknown,
     RequestTimeout,
 )
+from mpdex.evm import normalise_private_key
 from mpdex.nonce import NonceSource, shared_nonce_source
 from mpdex.precision import fmt_fixed, round_to_step, to_decimal
 from mpdex.ratelimit import Sleep
@@ -48,19 +49,23 @@ from mpdex.transport import RetryPolicy, SignedPost
 from mpdex.types import (
     CancelResult,
     Collateral,
+    FundingEntry,
+    FundingRate,
     LeverageInfo,
     LeverageUpdate,
     OpenOrder,
     OrderBook,
+    OrderRecord,
     OrderResult,
     Position,
+    TradingFees,
 )
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
 from . import vest_errors, vest_ws_client
 from . import vest_parsers as P
 from .vest_auth import VestSigner, address_of, build_register_body, to_checksum_address
-from .vest_keys import NETWORKS, VestKey, make_vest_key, normalise_private_key
+from .vest_keys import NETWORKS, VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
 
@@ -162,6 +167,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     """
 
     name = "vest"
+    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines"})
 
     def __init__(
         self,
@@ -225,6 +231,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             self.key, timeout=timeout, order_timeout=order_timeout, rate_limits=rate_limits, retry=retry,
             clock_ms=clock_ms, monotonic=monotonic, sleep=sleep, rng=rng,
         )
+        self.ws_client: vest_ws_client.VestWSClient | None = None
         self.markets: dict[str, VestMarket] = {}
         self._resolver: SymbolResolver | None = None
         self._closed = False
@@ -517,7 +524,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             client_order_id=cid, raw={"nonce": order["nonce"]},
         ) from sent.error
 
-    async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> dict[str, Any]:
+    async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> OrderRecord:
         """One order by exchange id or by client order id (the nonce): ``OpenOrder`` plus
         ``avg_price``, ``fees``, ``code``, ``raw``. ``OrderNotFound`` when it does not exist."""
         if (order_id is None) == (client_order_id is None):
@@ -669,7 +676,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             await self.ws_client.unsubscribe_orderbook(self.resolve_symbol(symbol), self)
 
     async def wait_for_order(self, client_order_id: Any, status: str | Sequence[str] = "FILLED",
-                             timeout: float = 10.0) -> dict[str, Any]:
+                             timeout: float = 10.0) -> OrderRecord:
         """Wait until the order with this client order id (the nonce) reaches ``status``
         (one status or several) or a final state (FILLED, CANCELLED, REJECTED) — check the
         returned ``status``. Returns the parsed order (``OpenOrder`` + ``avg_price``,
@@ -696,15 +703,23 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             await self._sleep(min(delay, remaining))
             delay = min(delay * 2, 0.5)
 
-    async def get_funding_rate(self, symbol: str) -> dict[str, Any]:
-        """``{symbol, funding_rate, mark_price, index_price}``; ``funding_rate`` is Vest's
-        one-hour rate (``oneHrFundingRate``)."""
-        return P.parse_funding_rate(await self._rest_ticker(self.resolve_symbol(symbol)))
+    async def get_funding_rate(self, symbol: str) -> FundingRate:
+        """``{symbol, funding_rate, interval_hours, funding_rate_per_hour, mark_price,
+        index_price}``; Vest reports a one-hour rate (``oneHrFundingRate``). From the socket's
+        ticker when fresh, else REST."""
+        native = self.resolve_symbol(symbol)
+        return P.parse_funding_rate(await self._ticker(native, self.ws_max_age))
+
+    async def get_trading_fees(self, symbol: str) -> TradingFees:
+        """Vest publishes one ``takerFee`` per market; resting (maker) fills are charged the
+        same rate here, as the paper exchange and the filled-order sample do."""
+        market = self._market(symbol)
+        return {"symbol": market.symbol, "maker": float(market.taker_fee), "taker": float(market.taker_fee)}
 
     async def get_funding_history(
         self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[FundingEntry]:
         """Hourly funding rates ``[{symbol, time, funding_rate}]`` oldest first (``limit`` ≤ 1000)."""
         native = self.resolve_symbol(symbol)
         for name, value in (("start_time", start_time), ("end_time", end_time)):
@@ -759,7 +774,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
 
     async def _open_orders(self, symbol: str | None) -> list[OpenOrder]:
         if self.ws_client is not None:
-            return await self.ws_client.get_open_orders(symbol, self.ws_max_age)  # type: ignore[return-value]
+            return list(await self.ws_client.get_open_orders(symbol, self.ws_max_age))
         return await self._rest_open_orders(symbol)
 
     def _ws_changed(self, order: Mapping[str, Any] | None = None) -> None:

@@ -159,7 +159,7 @@ def error_for_code(
     text = f"Vest {name}" + (f": {msg}" if msg else "")
     if cls is RateLimitExceeded:
         return RateLimitExceeded(text, code=code, http_status=http_status, raw=raw)
-    return cls(text, code=code, http_status=http_status, raw=raw)  # type: ignore[call-arg]
+    return cls(text, code=code, http_status=http_status, raw=raw)
 
 
 def decode_error(status: int, body: Any) -> MpdexError | None:

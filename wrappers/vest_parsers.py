@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mpdex.errors import ExchangeError
-from mpdex.types import Collateral, OpenOrder, OrderBook, Position
+from mpdex.types import Collateral, FundingEntry, FundingRate, OrderBook, OrderRecord, Position
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -147,15 +147,16 @@ def _filled_size(raw: Mapping[str, Any], size: Decimal, status: str) -> Decimal:
     return Decimal(0)
 
 
-def parse_order(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``GET /orders`` object (or a full ORDER event) → ``OpenOrder`` plus
-    ``avg_price``, ``fees``, ``code`` (``None`` unless rejected)."""
+def parse_order(raw: Mapping[str, Any]) -> OrderRecord:
+    """A ``GET /orders`` object (or a full ORDER event) → ``OrderRecord``: the ``OpenOrder``
+    fields plus ``avg_price``, ``fee``, ``realized_pnl``, ``code`` (``None`` unless
+    rejected) and ``raw``."""
     if not isinstance(raw, Mapping) or not raw.get("id"):
         raise ExchangeError("Vest order has no 'id'", raw=raw)
     status = str(raw.get("status") or "").upper()
     size = dec(raw.get("size"), "size")
     nonce = raw.get("nonce")
-    order: OpenOrder = {
+    return {
         "id": str(raw["id"]),
         "order_id": str(raw["id"]),
         "client_order_id": str(nonce) if nonce is not None else None,
@@ -168,13 +169,12 @@ def parse_order(raw: Mapping[str, Any]) -> dict[str, Any]:
         "status": status,
         "reduce_only": bool(raw.get("reduceOnly")),
         "created_at": raw.get("postTime") if isinstance(raw.get("postTime"), int) else None,
+        "avg_price": opt_float(raw.get("avgFilledPrice"), "avgFilledPrice"),
+        "fee": opt_float(raw.get("fees"), "fees"),
+        "realized_pnl": opt_float(raw.get("realizedPnl"), "realizedPnl"),
+        "code": raw.get("code"),
+        "raw": raw,
     }
-    out: dict[str, Any] = dict(order)
-    out["avg_price"] = opt_float(raw.get("avgFilledPrice"), "avgFilledPrice")
-    out["fees"] = opt_float(raw.get("fees"), "fees")
-    out["code"] = raw.get("code")
-    out["raw"] = raw
-    return out
 
 
 # -- market data ----------------------------------------------------------------------
@@ -208,18 +208,26 @@ def find_ticker(payload: Any, symbol: str) -> dict[str, Any]:
     raise ExchangeError(f"Vest returned no ticker for {symbol}", raw=payload)
 
 
-def parse_funding_rate(ticker: Mapping[str, Any]) -> dict[str, Any]:
-    """A latest ticker (REST or WS) → ``{symbol, funding_rate (1 h), mark_price, index_price}``."""
+#: Vest names its funding field by its interval: ``oneHrFundingRate`` is a one-hour rate
+FUNDING_INTERVAL_HOURS = 1.0
+
+
+def parse_funding_rate(ticker: Mapping[str, Any]) -> FundingRate:
+    """A latest ticker (REST or WS) → ``FundingRate``: ``oneHrFundingRate`` is the rate of
+    one hour, so ``funding_rate == funding_rate_per_hour``."""
+    rate = _f(ticker, "oneHrFundingRate")
     return {
         "symbol": str(ticker.get("symbol")),
-        "funding_rate": _f(ticker, "oneHrFundingRate"),
+        "funding_rate": rate,
+        "interval_hours": FUNDING_INTERVAL_HOURS,
+        "funding_rate_per_hour": rate / FUNDING_INTERVAL_HOURS,
         "mark_price": _f(ticker, "markPrice"),
         "index_price": _f(ticker, "indexPrice"),
     }
 
 
-def parse_funding_history(rows: Any) -> list[dict[str, Any]]:
-    """``/funding/history`` → ``[{symbol, time, funding_rate}]`` oldest first."""
+def parse_funding_history(rows: Any) -> list[FundingEntry]:
+    """``/funding/history`` → ``[{symbol, time, funding_rate, interval_hours}]`` oldest first."""
     if not isinstance(rows, list):
         raise ExchangeError("Vest funding history is not a list", raw=rows)
     parsed = sorted(
@@ -227,7 +235,8 @@ def parse_funding_history(rows: Any) -> list[dict[str, Any]]:
         for r in rows
         if isinstance(r, dict) and "time" in r
     )
-    return [{"symbol": s, "time": t, "funding_rate": rate} for t, s, rate in parsed]
+    return [{"symbol": s, "time": t, "funding_rate": rate, "interval_hours": FUNDING_INTERVAL_HOURS}
+            for t, s, rate in parsed]
 
 
 def parse_kline(row: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
 from mpdex.errors import ConfigError, ExchangeError, MpdexError, NetworkError, RequestTimeout
-from mpdex.types import OrderBook
+from mpdex.types import OrderBook, OrderRecord
 
 from . import vest_parsers as parsers
 from .base_ws_client import BaseWSClient
@@ -171,7 +171,7 @@ class VestWSClient(BaseWSClient):
         self._account_refresh: asyncio.Task[Mapping[str, Any]] | None = None
         self._orders_refresh: asyncio.Task[None] | None = None
         self._fill_refresh: asyncio.Task[None] | None = None  # one refresher serves every fill
-        self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[dict[str, Any]]]]] = {}
+        self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[OrderRecord]]]] = {}
         self._fallback_logged: dict[str, float] = {}
         self.stats.update({"listen_keys": 0, "reconciles": 0, "rest_fallbacks": 0, "order_events": 0})
 
@@ -438,7 +438,7 @@ class VestWSClient(BaseWSClient):
         snap = self._account
         return snap is not None and snap[2] == self._account_version and time.monotonic() - snap[0] <= max_age
 
-    async def get_open_orders(self, symbol: str | None = None, max_age: float | None = None) -> list[dict[str, Any]]:
+    async def get_open_orders(self, symbol: str | None = None, max_age: float | None = None) -> list[OrderRecord]:
         """Open orders (parsed, ``vest_parsers.parse_order`` shape), live or from REST."""
         bound = self.max_age if max_age is None else max_age
         if not self._orders_fresh(bound):
@@ -480,7 +480,7 @@ class VestWSClient(BaseWSClient):
 
     async def _fetch_account(self) -> Mapping[str, Any]:
         started, version = time.monotonic(), self._account_version
-        account = await self.rest.get_account()
+        account: Mapping[str, Any] = await self.rest.get_account()
         self._account = (started, account, version)  # a fill during the request bumped the version
         return account
 
@@ -589,7 +589,7 @@ class VestWSClient(BaseWSClient):
 
     async def wait_for_order(
         self, client_order_id: Any, status: str | Iterable[str] = "FILLED", timeout: float = 10.0
-    ) -> dict[str, Any]:
+    ) -> OrderRecord:
         """Wait until the stream reports the order (by client order id = nonce) in one of
         ``status``, or in a final state (FILLED, CANCELLED, REJECTED) — check the returned
         ``status``. At the deadline REST is asked once; if the order is still elsewhere,
@@ -599,7 +599,7 @@ class VestWSClient(BaseWSClient):
         known = self.find_order(nonce)
         if known is not None and self._matches(known, wanted):
             return parsers.parse_order(known)
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[OrderRecord] = asyncio.get_running_loop().create_future()
         entry = (wanted, fut)
         self._waiters.setdefault(nonce, []).append(entry)
         try:
@@ -633,7 +633,7 @@ class VestWSClient(BaseWSClient):
         waiters = self._waiters.get(str(nonce))
         if not waiters:
             return
-        parsed: dict[str, Any] | None = None
+        parsed: OrderRecord | None = None
         for wanted, fut in list(waiters):
             if not fut.done() and self._matches(order, wanted):
                 if parsed is None:
