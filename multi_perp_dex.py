@@ -8,7 +8,7 @@ Failures raise typed errors from ``mpdex.errors``; nothing returns an error stri
 silent ``None`` in place of a result.
 
 Beyond the contract, a venue may offer optional capabilities (``CAPABILITIES``): ``orders``
-(``get_order`` by id or client order id, ``wait_for_order``), ``funding``
+(``new_client_id``, ``get_order`` by id or client order id, ``wait_for_order``), ``funding``
 (``get_funding_rate`` per hour, ``get_funding_history``), ``fees`` (``get_trading_fees``),
 ``positions`` (``get_positions``: every open position in one read) and ``klines``. The
 mixin's defaults for a capability a venue lacks raise ``NotSupported``. A third-party wrapper
@@ -233,6 +233,11 @@ class MultiPerpDexMixin:
     def _lacks(self, capability: str, what: str) -> NotSupported:
         return NotSupported(f"{getattr(self, 'name', '') or type(self).__name__} does not support {what} "
                             f"(capability '{capability}')")
+
+    def new_client_id(self) -> str:
+        """A fresh client order id this venue accepts as ``create_order(client_id=...)``,
+        so a caller can log it before sending and reconcile by it after an unknown outcome."""
+        raise self._lacks("orders", "client order ids")
 
     async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> OrderRecord:
         """One order by exchange id or client order id; ``OrderNotFound`` when absent."""

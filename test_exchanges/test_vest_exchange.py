@@ -801,3 +801,11 @@ async def test_init_failure_is_typed(http, clock):
     await ex.close()
     with pytest.raises(E.ConfigError):
         ex.resolve_symbol("BTC")
+
+
+async def test_new_client_id_is_the_next_nonce_and_never_repeats(http, clock):
+    ex = await make_exchange(http, clock)
+    ids = [ex.new_client_id() for _ in range(50)]
+    assert len(set(ids)) == 50 and all(i.isdigit() for i in ids)
+    assert [int(i) for i in ids] == sorted(int(i) for i in ids)
+    await ex.close()

@@ -524,6 +524,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             client_order_id=cid, raw={"nonce": order["nonce"]},
         ) from sent.error
 
+    def new_client_id(self) -> str:
+        """The next nonce of this signer (Vest's client order id), as a string."""
+        return str(self._nonces.next())
+
     async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None) -> OrderRecord:
         """One order by exchange id or by client order id (the nonce): ``OpenOrder`` plus
         ``avg_price``, ``fees``, ``code``, ``raw``. ``OrderNotFound`` when it does not exist."""
