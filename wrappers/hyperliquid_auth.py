@@ -123,7 +123,7 @@ def _u64(value: Any, name: str) -> int:
 
 
 def _vault_bytes(vault_address: str) -> bytes:
-    text = vault_address[2:] if vault_address[:2] in ("0x", "0X") else vault_address
+    text = vault_address[2:] if vault_address[:2] == "0x" else vault_address
     try:
         raw = bytes.fromhex(text)
     except ValueError:
