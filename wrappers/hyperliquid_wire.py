@@ -277,12 +277,13 @@ def builder_info(address: str, fee: int) -> dict[str, Any]:
 def order_action(
     orders: Sequence[Mapping[str, Any]], *, grouping: Grouping = "na", builder: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """``{type: order, orders, grouping, builder?}`` from ``order_wire`` values."""
+    """``{type: order, orders, grouping, builder?}`` from ``order_wire`` values; ``builder``
+    as ``builder_info`` returns it (omit it for no builder fee: none is ever added here)."""
     if grouping not in GROUPINGS:
         raise WireError(f"grouping must be one of {sorted(GROUPINGS)}, got {grouping!r}")
     action: dict[str, Any] = {"type": "order", "orders": [dict(o) for o in orders], "grouping": grouping}
     if builder is not None:
-        action["builder"] = builder_info(builder["b"], builder["f"])
+        action["builder"] = builder_info(builder.get("b"), builder.get("f"))  # type: ignore[arg-type]
     return action
 
 

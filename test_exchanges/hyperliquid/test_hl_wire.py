@@ -128,6 +128,7 @@ def test_builders_do_not_alias_caller_objects():
     lambda: hw.order_action([], grouping="all"),
     lambda: hw.builder_info("0x1234", 1),
     lambda: hw.builder_info(BUILDER, -1),
+    lambda: hw.order_action([], builder={"b": BUILDER}),
     lambda: hw.cancel_action([(0, -5)]),
     lambda: hw.cancel_by_cloid_action([(0, "0x" + "a" * 28)]),
     lambda: hw.update_leverage_action(0, 0, is_cross=True),
