@@ -136,11 +136,15 @@ class SpreadMonitor:
         self._fees: dict[tuple[str, str], tuple[float, Decimal]] = {}
         self._funding: dict[tuple[str, str], tuple[float, tuple[Decimal, Decimal]]] = {}
         self._books_held: set[tuple[str, str]] = set()
+        self._stragglers: set[asyncio.Task[None]] = set()  # timed-out reads still unwinding
 
     # -- life cycle ----------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Release every book stream this monitor made a venue hold. Idempotent."""
+        """Release every book stream this monitor made a venue hold (after the reads that
+        timed out have finished unwinding). Idempotent."""
+        if self._stragglers:
+            await asyncio.gather(*list(self._stragglers), return_exceptions=True)
         held, self._books_held = self._books_held, set()
         for venue, symbol in sorted(held):
             try:
@@ -236,25 +240,27 @@ class SpreadMonitor:
             return reads
         _, late = await asyncio.wait(running, timeout=self.timeout)
         for task in late:
+            # cancelled, not awaited: a venue client that swallows the cancellation (a timeout
+            # of its own firing at the same moment) must not stretch the bound
             task.cancel()
+            self._stragglers.add(task)
+            task.add_done_callback(self._stragglers.discard)
             read, what = running[task]
             if what == "book":
                 read.book_error = f"timed out after {self.timeout:g}s"
             else:
                 read.unavailable[what] = f"timed out after {self.timeout:g}s"
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
         return reads
 
     # -- the snapshot ----------------------------------------------------------------------
 
     async def snapshot(self) -> Snapshot:
         """Read every venue for every coin once (concurrently) and rank the opportunities."""
-        taken = self._clock.now_ms()
         started = time.perf_counter()
         pairs = [(coin, venue) for coin in self.coins for venue in self.exchanges]
         reads = await self._read_all(pairs)
         read_ms = (time.perf_counter() - started) * 1000.0
+        taken = self._clock.now_ms()  # ages are counted to the moment the snapshot is complete
         quotes: dict[str, dict[str, VenueQuote]] = {coin: {} for coin in self.coins}
         exact: dict[str, dict[str, _Quote]] = {coin: {} for coin in self.coins}
         for (coin, venue), read in zip(pairs, reads, strict=True):

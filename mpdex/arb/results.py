@@ -77,7 +77,7 @@ class Opportunity(TypedDict):
 
 
 class Snapshot(TypedDict):
-    time: int  # ms since epoch (the monitor's clock) when the reads were done
+    time: int  # ms since epoch (the monitor's clock) when the last read was done; ages count to it
     size: float
     venues: list[str]
     coins: list[str]
