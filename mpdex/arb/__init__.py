@@ -7,14 +7,16 @@ two-leg executor whose every outcome follows from the error types.
     res = await open_hedge(long=(vest, "BTC", "vest"), short=(hl, "BTC", "hl"), size=0.01)
 
 Modules: ``book_math`` (pure arithmetic and its definitions), ``monitor``, ``order_fate``
-(one order and its fate), ``executor`` (the two-leg algorithm and plans), ``results``
-(TypedDicts), ``errors``. No venue module is imported here.
+(one order and its fate), ``executor`` (the two-leg algorithm and plans), ``venue`` (reaching
+optional capabilities), ``results`` (TypedDicts), ``errors``, ``report`` (text for a CLI).
+No venue module is imported here.
 """
 from __future__ import annotations
 
 from .errors import EntrySpreadExceeded, HedgeRefused, NakedExposure, describe_exposure
 from .executor import HedgePlan, close_hedge, hedge_imbalance, open_hedge, plan_close, plan_open
 from .monitor import SpreadMonitor
+from .report import format_preview, format_result, format_snapshot
 from .results import (
     Exposure,
     HedgeResult,
@@ -41,6 +43,9 @@ __all__ = [
     "HedgeRefused",
     "EntrySpreadExceeded",
     "describe_exposure",
+    "format_snapshot",
+    "format_preview",
+    "format_result",
     "Snapshot",
     "VenueQuote",
     "Opportunity",

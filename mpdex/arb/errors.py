@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from mpdex.errors import ExchangeError, MpdexError
@@ -16,7 +17,15 @@ from mpdex.errors import ExchangeError, MpdexError
 if TYPE_CHECKING:
     from .results import Exposure, HedgeResult, OrderAttempt
 
-__all__ = ["HedgeRefused", "EntrySpreadExceeded", "NakedExposure", "describe_exposure"]
+__all__ = ["HedgeRefused", "EntrySpreadExceeded", "NakedExposure", "describe_exposure", "why"]
+
+
+def why(exc: BaseException) -> str:
+    """``"Type: message"`` of an error, for results and logs (library errors carry no secrets)."""
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "TimeoutError: no answer within the bound"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class HedgeRefused(ExchangeError):
@@ -38,16 +47,19 @@ class EntrySpreadExceeded(HedgeRefused):
 
 
 def describe_exposure(e: Exposure) -> str:
-    """One line a person can act on: ``venue b holds short 0.01 BTC-PERP (unhedged)``."""
+    """One line a person can act on: ``venue b holds short 0.01 BTC-PERP unhedged (why);
+    the venue reports a position of -0.01``."""
     size = f"{e['size']:.12g}"
     if e["certain"]:
         text = f"venue {e['venue']} holds {e['side']} {size} {e['symbol']} unhedged"
     else:
         text = (f"venue {e['venue']} may hold up to {size} {e['symbol']} more {e['side']} than counted "
                 "(order outcome unknown)")
+    if e.get("detail"):
+        text += f" ({e['detail']})"
     if e.get("venue_position") is not None:
         text += f"; the venue reports a position of {e['venue_position']:+.12g}"
-    return f"{text}: {e['detail']}" if e.get("detail") else text
+    return text
 
 
 class NakedExposure(MpdexError):

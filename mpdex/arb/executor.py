@@ -15,9 +15,12 @@ One algorithm for both directions (``HedgePlan.execute``):
    zero, ``reduce`` for a partial fill); closing: the over-closed leg is re-opened
    (``restore``) — with up to ``unwind_attempts`` orders, each with a new client order id,
    and a new one only after the previous one was refused or proven absent.
-4. Status: ``hedged`` / ``closed`` (balanced, both moved), ``unwound`` (balanced, nothing
-   moved in the end), ``naked`` (unbalanced, or an order's fate is unknown): raised as
-   ``NakedExposure`` naming each venue's holding. Both legs refused/absent → ``HedgeRefused``.
+4. Status: ``hedged`` / ``closed`` (balanced, both legs moved), ``unwound`` (balanced, the
+   hedge as before the call), ``naked`` (unbalanced, or an order's fate is unknown): raised
+   as ``NakedExposure`` naming each venue's holding. Nothing filled → ``HedgeRefused``.
+   Closing positions that were imbalanced before the call (``size=None``) closes each whole
+   position; a leg is never moved back further than it moved, so an imbalance from before
+   the call is reported in ``notes``, never taken for this call's exposure.
 
 Sizes go to the venues as floats (the contract's boundary); each venue rounds to its own
 step, so pass a size both venues can represent — a mismatch is repaired like a partial fill.
@@ -41,8 +44,8 @@ from multi_perp_dex import MultiPerpDex
 
 from . import book_math as bm
 from . import venue as venue_api
-from .errors import EntrySpreadExceeded, HedgeRefused, NakedExposure
-from .order_fate import Attempt, Leg, Settings, read_fee, send_order, why
+from .errors import EntrySpreadExceeded, HedgeRefused, NakedExposure, why
+from .order_fate import Attempt, Leg, Settings, read_fee, send_order
 from .results import (
     Exposure,
     HedgeAction,
@@ -149,7 +152,10 @@ class HedgePlan:
         """Per-leg size: the plan's size, or (close without one) each leg's position."""
         if self.size is not None:
             return self.size, self.size, []
-        imbalance = await _positions(self.long, self.short, self.settings.read_timeout)
+        try:
+            imbalance = await _positions(self.long, self.short, self.settings.read_timeout)
+        except Exception as exc:
+            raise HedgeRefused(f"cannot read the positions to close: {why(exc)}; nothing sent") from exc
         long_pos, short_pos = (bm.dec(imbalance["long"]["position"]), bm.dec(imbalance["short"]["position"]))
         if long_pos < 0 or short_pos > 0:
             raise HedgeRefused(
@@ -335,7 +341,9 @@ class HedgePlan:
             excess = (moved["long"] - moved["short"]) - target_gap
             if excess != 0:
                 leg = self.long if excess > 0 else self.short
-                qty = abs(excess)
+                # never move a leg back further than it moved (closing imbalanced positions:
+                # the imbalance from before the call is not this call's to repair)
+                qty = min(abs(excess), moved[leg.name])
                 fix: OrderPurpose = ("restore" if self.action == "close"
                                      else "unwind" if qty == moved[leg.name] else "reduce")
                 notes.append(f"{leg.name} leg moved {qty} more than the {'short' if leg is self.long else 'long'} leg: {fix}")
@@ -378,17 +386,18 @@ class HedgePlan:
             log.warning("arb %s_hedge %s/%s: nothing placed (%s)", self.action, self.long.venue, self.short.venue, states)
             raise HedgeRefused(f"{self.action}_hedge left nothing on either venue ({states})",
                                orders=[a.as_dict() for a in everything])
+        still = moved["long"] == 0 and moved["short"] == 0  # the venues are as before the call
         status: HedgeStatus
-        if unresolved or excess != 0:
+        if unresolved or (excess != 0 and not still):
             status = "naked"
-        elif moved["long"] == 0 and moved["short"] == 0:
+        elif min(moved["long"], moved["short"]) == 0:
             status = "unwound"
         else:
             status = "hedged" if self.action == "open" else "closed"
 
         residual = {self.long.venue: 0.0, self.short.venue: 0.0}
         exposures: list[Exposure] = []
-        if excess != 0:
+        if excess != 0 and not still:
             # opening: extra long sits on the long venue, extra short on the short venue;
             # closing: a leg that closed more leaves the other venue's position unhedged
             on_long = (excess > 0) == (self.action == "open")

@@ -35,6 +35,7 @@ from multi_perp_dex import MultiPerpDex
 
 from . import book_math as bm
 from . import venue as venue_api
+from .errors import why
 from .results import Opportunity, Snapshot, VenueQuote
 
 __all__ = ["SpreadMonitor"]
@@ -42,13 +43,6 @@ __all__ = ["SpreadMonitor"]
 log = logging.getLogger("mpdex.arb.monitor")
 
 _NOT_SUPPORTED = "not supported by this venue"
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _f(value: Decimal | None) -> float | None:
@@ -150,7 +144,7 @@ class SpreadMonitor:
             try:
                 await self.exchanges[venue].unsubscribe_orderbook(symbol)
             except Exception as exc:  # a venue that cannot release must not stop the others
-                log.warning("arb monitor: releasing the %s book on %s failed: %s", symbol, venue, _why(exc))
+                log.warning("arb monitor: releasing the %s book on %s failed: %s", symbol, venue, why(exc))
 
     async def __aenter__(self) -> SpreadMonitor:
         return self
@@ -168,13 +162,13 @@ class SpreadMonitor:
             self._books_held.add((venue, symbol))
             read.book = await self.exchanges[venue].get_orderbook(symbol, timeout=self.timeout)
         except Exception as exc:
-            read.book_error = _why(exc)
+            read.book_error = why(exc)
 
     async def _read_mark(self, venue: str, symbol: str, read: _Read) -> None:
         try:
             read.mark = float(await self.exchanges[venue].get_mark_price(symbol))
         except Exception as exc:
-            read.unavailable["mark_price"] = _why(exc)
+            read.unavailable["mark_price"] = why(exc)
 
     async def _read_funding(self, venue: str, symbol: str, read: _Read) -> None:
         try:
@@ -187,7 +181,7 @@ class SpreadMonitor:
             read.unavailable["funding_rate_per_hour"] = _NOT_SUPPORTED
             return
         except Exception as exc:
-            read.unavailable["funding_rate_per_hour"] = _why(exc)
+            read.unavailable["funding_rate_per_hour"] = why(exc)
             return
         self._funding[(venue, symbol)] = (self._clock.monotonic(), value)
         read.funding = value
@@ -202,7 +196,7 @@ class SpreadMonitor:
             read.unavailable["taker_fee"] = _NOT_SUPPORTED
             return
         except Exception as exc:
-            read.unavailable["taker_fee"] = _why(exc)
+            read.unavailable["taker_fee"] = why(exc)
             return
         self._fees[(venue, symbol)] = (self._clock.monotonic(), value)
         read.fee = value
@@ -301,7 +295,7 @@ class SpreadMonitor:
             best_bid = float(bids[0][0]) if bids else None
             best_ask = float(asks[0][0]) if asks else None
         except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
-            quote["error"] = f"unreadable book: {_why(exc)}"
+            quote["error"] = f"unreadable book: {why(exc)}"
             return quote, exact
         age = taken_ms - book_time
         quote["book_time"], quote["age_ms"] = book_time, age

@@ -9,8 +9,9 @@
 * ``NetworkError`` / ``OrderStateUnknown`` / anything unexpected / running past
   ``order_timeout`` → unknown: ``get_order(client_order_id=…)`` is polled until
   ``reconcile_timeout``. Found → its fill; never found and the last read to the bound says
-  ``OrderNotFound`` → ``absent``; otherwise ``unresolved``. **The order is never sent again**: a retry is the caller's
-  decision, with a new client order id, and only after ``refused``/``absent``.
+  ``OrderNotFound`` → ``absent``; otherwise ``unresolved``. **The order is never sent
+  again**: a retry is the caller's decision, with a new client order id, and only after
+  ``refused`` / ``absent``.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from multi_perp_dex import MultiPerpDex
 
 from . import venue as venue_api
 from .book_math import dec
+from .errors import why
 from .results import LegName, OrderAttempt, OrderPurpose, OrderState
 
 __all__ = ["Leg", "Attempt", "Settings", "send_order", "read_fee", "OPEN_STATUSES"]
@@ -40,13 +42,6 @@ _ZERO = Decimal(0)
 
 #: statuses (upper-case, as the contract reports them) of an order that may still fill
 OPEN_STATUSES = frozenset({"NEW", "OPEN", "PARTIALLY_FILLED", "PENDING", "ACCEPTED", "TRIGGERED", "UNTRIGGERED"})
-
-
-def why(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "TimeoutError: no answer within the bound"
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ class PaperVenue:
         """Ledger orders of the account on ``coin``, oldest first."""
         rows = self.paper.ledger.find_orders(self._account_id, symbol=self.symbol(coin))
         return [{"client_order_id": str(o.nonce), "side": "buy" if o.is_buy else "sell", "size": Decimal(o.size),
-                 "filled": o.filled, "reduce_only": o.reduce_only, "status": o.status, "post_time": o.post_time}
+                 "filled": o.filled, "reduce_only": o.reduce_only, "status": o.status, "post_time": o.post_time,
+                 "limit_price": o.limit_price}
                 for o in reversed(rows)]
 
     # -- market and account control ------------------------------------------------------

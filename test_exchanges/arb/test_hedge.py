@@ -15,6 +15,8 @@ from mpdex.arb import (
     HedgeRefused,
     NakedExposure,
     close_hedge,
+    format_preview,
+    format_result,
     hedge_imbalance,
     open_hedge,
     plan_close,
@@ -293,3 +295,53 @@ async def test_refused_leg_unwinds_with_socket_clients(ws_venues: tuple[PaperVen
     result = await open_hedge(**legs(a, b), size=SIZE, **ARB)
     check_unwound(result, a, b)
     assert len(placed_once(result, a, "long")) == 2 and b.orders(COIN) == []
+
+
+async def test_each_leg_carries_the_slippage_cap(venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = venues
+    same_price(a, b)
+    result = await open_hedge(**legs(a, b), size=SIZE, slippage="0.001", **ARB)
+    check_hedged(result, a, b)
+    # the caps the venues signed: 97000 x 1.001 = 97097.0 (buy), 97000 x 0.999 = 96903.0 (sell)
+    assert a.orders(COIN)[0]["limit_price"] == "97097.0" and b.orders(COIN)[0]["limit_price"] == "96903.0"
+    # a cap the book cannot fill within is the venue's refusal: nothing stays open
+    a.set_price(COIN, "97000.0")
+    b.set_price(COIN, "97000.0")
+    with pytest.raises(HedgeRefused):
+        await open_hedge(**legs(a, b), size=D(3), slippage="0.00001", **ARB)
+    assert a.position(COIN) == SIZE and b.position(COIN) == -SIZE
+
+
+async def test_reports_render_what_happened(venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = venues
+    same_price(a, b)
+    preview = await plan_open(**legs(a, b), size=SIZE, max_entry_spread_bps=0, **ARB).preview()
+    text = format_preview(preview)
+    assert text.splitlines()[0] == "open hedge, size 0.01, legs sent together"
+    assert "WOULD REFUSE: crossing the books costs" in text
+    b.starve_margin()
+    a.inject("refusal", nth=2)
+    with pytest.raises(NakedExposure) as info:
+        await open_hedge(**legs(a, b), size=SIZE, unwind_attempts=1, **ARB)
+    text = format_result(info.value.result)
+    assert "status NAKED: matched 0" in text
+    assert "EXPOSURE: venue a holds long 0.01 BTC unhedged (the other leg moved 0.01 less); " \
+           "the venue reports a position of +0.01" in text
+    a.resume(COIN)
+
+
+async def test_closing_imbalanced_positions_with_one_leg_refused(venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = venues
+    same_price(a, b)
+    await open_hedge(**legs(a, b), size=SIZE, **ARB)
+    await a.exchange.create_order(COIN, "buy", 0.003)  # a: 0.013 long, b: 0.01 short
+    b.halt(COIN)
+    result = await close_hedge(**legs(a, b), **ARB)
+    # a closed its 0.013, b refused; a is re-opened only by what b's leg needed (0.01): the
+    # hedge stands and the old imbalance is gone
+    assert result["status"] == "unwound" and result["residual"] == {"a": 0.0, "b": 0.0}
+    assert [(x["purpose"], x["size"], x["state"]) for x in result["long"]["orders"]] == [
+        ("close", 0.013, "filled"), ("restore", 0.01, "filled")]
+    assert a.position(COIN) == SIZE and b.position(COIN) == -SIZE
+    assert "the positions were imbalanced by +0.003 before the close" in result["notes"]
+    b.resume(COIN)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mpdex.arb import SpreadMonitor
+from mpdex.arb import SpreadMonitor, format_snapshot
 from mpdex.errors import NotSupported
 
 from .paper_venues import COIN, PaperVenue
@@ -261,3 +261,27 @@ def test_bad_monitor_input() -> None:
     ):
         with pytest.raises(ValueError):
             SpreadMonitor(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_symbols_per_venue_and_the_text_table(venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = venues
+    async with SpreadMonitor({"a": a.exchange, "b": b.exchange}, [COIN], SIZE,
+                             symbols={COIN: {"b": "BTC-PERP"}}) as mon:
+        snap = await mon.snapshot()
+    assert snap["quotes"][COIN]["a"]["symbol"] == COIN and snap["quotes"][COIN]["b"]["symbol"] == "BTC-PERP"
+    assert snap["opportunities"][0]["short_symbol"] in (COIN, "BTC-PERP")
+    text = format_snapshot(snap)
+    lines = text.splitlines()
+    assert lines[0].startswith("size 0.05 · 2 venues · read in ")
+    assert any(line.startswith("BTC   a      ok") for line in lines)
+    assert "fees bp (rt)" in text and "payback h" in text
+
+
+def test_the_arb_package_imports_no_venue() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mpdex.arb; print(sorted(m for m in sys.modules if m.startswith('wrappers') "
+            "or m in ('exchange_factory', 'mpdex.paper')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
