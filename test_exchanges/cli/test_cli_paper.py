@@ -1,4 +1,4 @@
-"""main.py end to end in paper mode: a real subprocess, the embedded paper exchange on a
+"""The CLI (main.py) end to end in paper mode: a real subprocess, the embedded paper exchange on a
 free loopback port, a temporary ledger, the real client over REST and WebSocket.
 
 Each run starts a paper server, so the runs are few and each one asserts a lot.
@@ -17,12 +17,20 @@ from typing import Any
 
 import pytest
 
-import main as cli
+import exchange_factory
+from mpdex.cli import app, session
+from mpdex.cli import keys as keys_files
 from mpdex.paper import PaperVest
 from test_exchanges.conftest import ROOT
 from wrappers.vest_auth import address_of
 
 MAIN = ROOT / "main.py"
+VEST = exchange_factory.venue("vest")
+PRIMARY_KEY_ENV = VEST.primary_key_env or ""
+
+
+def keys_file(path: Path) -> Any:
+    return keys_files.load_keys(path, VEST)
 
 
 class Runs:
@@ -31,7 +39,7 @@ class Runs:
     def __init__(self, tmp_path: Path) -> None:
         self.db = tmp_path / "ledger" / "paper.sqlite3"
         self.env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
-        self.env.pop(cli.PRIMARY_KEY_ENV, None)
+        self.env.pop(PRIMARY_KEY_ENV, None)
         self.outputs: list[str] = []
 
     def __call__(self, *args: str, paper: bool = True, env: dict[str, str] | None = None,
@@ -63,7 +71,7 @@ class Runs:
 def paper_account_key(db: Path) -> Any:
     async def read() -> Any:
         async with PaperVest(db_path=str(db), port=0) as paper:
-            return await paper.default_account(usdc=cli.PAPER_USDC)
+            return await paper.default_account(usdc=session.PAPER_USDC)
 
     return asyncio.run(read())
 
@@ -73,7 +81,7 @@ def test_check_order_check_close_check_on_one_paper_account(tmp_path):
 
     first = run.json("--module", "check")
     assert first["positions"] == [] and first["open_orders"] == []
-    assert first["collateral"]["total_collateral"] == pytest.approx(cli.PAPER_USDC)
+    assert first["collateral"]["total_collateral"] == pytest.approx(session.PAPER_USDC)
 
     price = run.json("--module", "price", "--coin", "BTC")
     mark = price["mark_price"]
@@ -141,18 +149,18 @@ def test_register_on_paper_writes_a_0600_keys_file_and_echoes_no_secret(tmp_path
     run = Runs(tmp_path)
     primary = "0x" + "5a" * 32
     keys = tmp_path / "keys" / "pk_vest.py"
-    env = {cli.PRIMARY_KEY_ENV: primary}
+    env = {PRIMARY_KEY_ENV: primary}
 
     done = run("--module", "register", "--keys", str(keys), "--expiry-days", "2", env=env)
     assert "[PAPER]" in done.stdout and address_of(primary) in done.stdout
     assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
-    key = cli.load_keys(keys, "vest")
+    key = keys_file(keys)
     assert key.primary_address.lower() == address_of(primary).lower()
     assert key.network == "dev" and key.api_key and key.signing_private_key != primary
 
     again = run("--module", "register", "--keys", str(keys), env=env, expect=1)
     assert "already exists; pass --force" in again.stderr
-    assert cli.load_keys(keys, "vest") == key
+    assert keys_file(keys) == key
 
     run.assert_no_secret(primary, key.api_key, key.signing_private_key)
 
@@ -168,7 +176,7 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     base = ["--paper", "--json"]
 
     def run(*args: str) -> dict[str, Any]:
-        code = cli.main([*base, *args])
+        code = app.main([*base, *args])
         out, err = capsys.readouterr()
         assert code == 0, err
         return json.loads(out)
@@ -195,7 +203,7 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     assert run("--module", "orders")["open_orders"] == []
 
     # one text run: the paper banner is the first line on stdout
-    assert cli.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
+    assert app.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[PAPER] ") and "mark" in out and "funding (1h)" in out
 
@@ -206,7 +214,7 @@ async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
     async with PaperVest(port=0) as paper:
         key = await paper.create_account(usdc=10_000)
         keys = tmp_path / "pk_vest.py"
-        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
         outputs: list[str] = []
 
         async def run(*args: str) -> tuple[int, str, str]:
@@ -245,7 +253,7 @@ async def test_ctrl_c_closes_everything_and_exits_130(tmp_path):
     async with PaperVest(port=0) as paper:
         key = await paper.create_account(usdc=10_000)
         keys = tmp_path / "pk_vest.py"
-        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
         before = paper.stats.get("rest_requests", 0)
         paper.faults.delay(3.0, n=3)  # init's three reads hang on the server
         proc = await asyncio.create_subprocess_exec(

@@ -1,0 +1,95 @@
+"""The ``register`` module, for venues whose registry entry lists it in ``extra_modules``.
+
+Such a venue's exchange class has ``await cls.register(primary_private_key, *, network,
+expiry_days, rest_url)`` returning a key of the registry's ``key_class``; the primary key
+comes from ``spec.primary_key_env`` or a hidden prompt, is used once and never shown. The
+keys file is written with mode 0600 and never replaces one without ``--force``.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+from typing import Any
+
+import exchange_factory
+from mpdex.errors import ConfigError
+from mpdex.evm import address_of
+
+from .keys import (
+    account_address,
+    default_keys_path,
+    key_items,
+    keys_variable,
+    public_fields,
+    render_keys_file,
+    write_private_file,
+)
+from .output import fmt_time, format_pairs
+from .session import Context, Report
+
+__all__ = ["read_primary_key", "cmd_register"]
+
+
+def read_primary_key(env: str | None) -> str:
+    """The primary wallet key from ``$env`` or a hidden prompt (never echoed)."""
+    value = os.environ.get(env) if env else None
+    if value:
+        return value.strip()
+    if not sys.stdin or not sys.stdin.isatty():
+        where = f"set {env} or run" if env else "run"
+        raise ConfigError(f"no primary key: {where} register from a terminal")
+    value = getpass.getpass("Primary wallet private key (hidden, used once to sign the registration): ")
+    if not value.strip():
+        raise ConfigError("no primary key given")
+    return value.strip()
+
+
+async def cmd_register(ctx: Context) -> Report:
+    a, venue = ctx.args, ctx.venue
+    spec = venue.spec
+    cls = exchange_factory.load_exchange_class(spec.name)
+    target = a.keys if a.keys is not None else default_keys_path(spec.name, ctx.root)
+    if target.exists() and not a.force:
+        raise ConfigError(f"{target} already exists; pass --force to replace it")
+    primary = read_primary_key(spec.primary_key_env)
+    ctx.secrets.add(primary)
+    days = a.expiry_days or 7
+    if ctx.paper is not None:
+        network, rest_url = ctx.paper.network, ctx.paper.rest_url
+    else:
+        network, rest_url = a.network or spec.default_network or spec.networks[0], None
+    ctx.progress.sending = "registering (no keys file was written)"
+    key: Any = await cls.register(primary, network=network, expiry_days=days, rest_url=rest_url)
+    ctx.secrets.add_key(key)
+    expires = fmt_time(int((time.time() + days * 86400) * 1000))
+    where = f"the paper exchange ({ctx.paper.rest_url})" if ctx.paper is not None else f"{spec.name} {network}"
+    note = (f"{spec.name} keys written by `{ctx.run} --module register` for {where}; "
+            f"signing key valid until about {expires}.")
+    if ctx.paper is not None:
+        note += "\nPaper account: it exists only in that paper ledger."
+    text = render_keys_file(key, keys_variable(spec), note, key_class=spec.key_class)
+    write_private_file(target, text, force=bool(a.force))
+    shown = public_fields(key)
+    signing = dict(key_items(key)).get("signing_private_key") if "signing_private_key" in spec.key_fields else None
+    signing_address = address_of(signing) if isinstance(signing, str) and signing else None
+    account = account_address(key, spec)
+    data = {
+        "keys_file": str(target),
+        "mode": "0600",
+        "network": network,
+        **shown,
+        "signing_address": signing_address,
+        "expires_approx": expires,
+    }
+    pairs: list[tuple[str, Any]] = [("account address", str(account or "-"))]
+    if signing_address:
+        pairs.append(("signing address", signing_address))
+    pairs += [(name.replace("_", " "), value) for name, value in shown.items()
+              if name not in ("network",) and value != account]
+    pairs += [("network", network), ("key valid until", f"about {expires}"), ("keys file", f"{target} (mode 0600)")]
+    lines = ["Registered"] + format_pairs(pairs)
+    if ctx.paper is None:
+        lines += ["", f"Next: {ctx.run} --module check{'' if a.keys is None else f' --keys {target}'}"]
+    return Report(data, lines)

@@ -1,0 +1,213 @@
+"""Sessions: what a module runs against — a paper venue started inside the command, or the
+live exchange of a keys file — plus the confirmation prompt and the banner.
+
+Paper mode works for any venue whose registry entry names a paper class
+(``spec.paper = "module:Class"``, imported only when used) with PaperVest's interface:
+``cls(db_path=..., seed=...)``, ``async with``, ``await paper.default_account()`` returning
+a key for ``create_exchange``, and ``rest_url`` naming where it listens. Each venue keeps
+its own ledger file (``paper-<venue>.sqlite3`` in the user's data directory); the ledger
+of the default venue from before there were several (``paper.sqlite3``) is used where it
+exists, so existing paper accounts stay.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import exchange_factory
+from mpdex.errors import ConfigError
+from mpdex.redact import short_address
+
+from .arguments import DEFAULT_EXCHANGE, Venue
+from .keys import account_address, default_keys_path, key_items, load_keys
+from .output import Secrets
+
+__all__ = [
+    "PAPER_USDC",
+    "PAPER_SEED",
+    "Aborted",
+    "Report",
+    "Progress",
+    "Context",
+    "default_paper_db",
+    "open_session",
+    "ask_confirmation",
+    "banner",
+]
+
+log = logging.getLogger("mpdex.cli")
+
+#: what a paper venue funds its default account with (PaperVest's default)
+PAPER_USDC = 10_000
+PAPER_SEED = 1
+
+
+class Aborted(Exception):
+    """The user declined a confirmation; nothing was sent."""
+
+
+@dataclasses.dataclass
+class Report:
+    """What a module produced: JSON-able data and the lines of the text rendering."""
+
+    data: dict[str, Any]
+    lines: list[str]
+    #: set when the module ran but part of it failed (printed, then exit 1)
+    failure: str | None = None
+
+
+@dataclasses.dataclass
+class Progress:
+    """What state-changing request was under way, for the message after a Ctrl-C."""
+
+    sending: str | None = None
+
+
+async def _ask(prompt: str) -> bool:
+    return await ask_confirmation(prompt)
+
+
+@dataclasses.dataclass
+class Context:
+    """Everything a module needs: the options, the open exchange and how to ask the user."""
+
+    args: argparse.Namespace
+    secrets: Secrets
+    exchange: Any = None  # None only for register
+    key: Any = None  # the account's key object (never printed)
+    paper: Any = None  # the running paper venue in paper mode
+    paper_db: Path | None = None
+    progress: Progress = dataclasses.field(default_factory=Progress)
+    confirm: Callable[[str], Awaitable[bool]] = _ask
+    root: Path | None = None  # where keys/ lives (the entry point's directory)
+    prog: str = "mpdex"
+
+    @property
+    def live(self) -> bool:
+        return self.paper is None
+
+    @property
+    def venue(self) -> Venue:
+        venue: Venue = self.args.venue
+        return venue
+
+    @property
+    def run(self) -> str:
+        """How the user runs this tool, for messages (``python main.py`` or ``mpdex``)."""
+        return "python main.py" if self.prog == "main.py" else self.prog
+
+
+def _data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mpdex-vest"
+
+
+def default_paper_db(exchange: str = DEFAULT_EXCHANGE) -> Path:
+    """``<data dir>/paper-<exchange>.sqlite3``; for the default exchange an existing
+    ``paper.sqlite3`` (its ledger before there were several venues) is kept in use."""
+    per_venue = _data_dir() / f"paper-{exchange}.sqlite3"
+    legacy = _data_dir() / "paper.sqlite3"
+    if exchange == DEFAULT_EXCHANGE and not per_venue.exists() and legacy.exists():
+        return legacy
+    return per_venue
+
+
+def _paper_class(venue: Venue) -> Any:
+    if venue.spec.paper is None:
+        raise ConfigError(f"--exchange {venue.name} has no paper venue")
+    return exchange_factory._resolve(venue.spec.paper)
+
+
+@contextlib.asynccontextmanager
+async def open_exchange(name: str, key: Any) -> AsyncIterator[Any]:
+    ex = await exchange_factory.create_exchange(name, key)
+    try:
+        yield ex
+    finally:
+        await ex.close()
+
+
+@contextlib.asynccontextmanager
+async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Progress, *,
+                       root: Path | None = None, prog: str = "mpdex") -> AsyncIterator[Context]:
+    """Yield a ``Context`` with the exchange open (paper venue too); all closed on the way out."""
+    ctx = Context(args=args, secrets=secrets, progress=progress, root=root, prog=prog)
+    venue: Venue = args.venue
+    if args.paper:
+        paper_cls = _paper_class(venue)
+        if args.keys is not None and args.module != "register":
+            log.warning("--keys is ignored with --paper (paper mode uses the ledger's account)")
+        ctx.paper_db = (args.paper_db or default_paper_db(venue.name)).expanduser()
+        ctx.paper_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        async with paper_cls(db_path=str(ctx.paper_db), seed=PAPER_SEED) as paper:
+            ctx.paper = paper
+            if args.module == "register":
+                yield ctx
+                return
+            ctx.key = await paper.default_account()
+            secrets.add_key(ctx.key)
+            async with open_exchange(venue.name, ctx.key) as ctx.exchange:
+                yield ctx
+        return
+    if args.module == "register":
+        yield ctx
+        return
+    path = (args.keys or default_keys_path(venue.name, root)).expanduser()
+    hint = f"{ctx.run} --module register" if "register" in venue.modules else None
+    ctx.key = load_keys(path, venue.spec, register_hint=hint)
+    secrets.add_key(ctx.key)
+    try:
+        exchange = await exchange_factory.create_exchange(venue.name, ctx.key)
+    except ConfigError as exc:  # name the file the bad field came from
+        raise ConfigError(f"{exc} (keys file {path})") from None
+    try:
+        ctx.exchange = exchange
+        yield ctx
+    finally:
+        await exchange.close()
+
+
+async def ask_confirmation(prompt: str) -> bool:
+    """Ask on the terminal (stderr/stdin) without blocking the event loop; Ctrl-C cancels."""
+    if not sys.stdin or not sys.stdin.isatty():
+        raise ConfigError("this is a live trade and stdin is not a terminal: re-run with --yes to confirm")
+    sys.stderr.write(f"{prompt} [y/N] ")
+    sys.stderr.flush()
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def on_readable() -> None:
+        if not answer.done():
+            answer.set_result(sys.stdin.readline())
+
+    try:
+        loop.add_reader(sys.stdin.fileno(), on_readable)
+    except (NotImplementedError, ValueError, OSError):  # e.g. Windows proactor loop
+        line = sys.stdin.readline()
+    else:
+        try:
+            line = await answer
+        finally:
+            loop.remove_reader(sys.stdin.fileno())
+    return line.strip().lower() in ("y", "yes")
+
+
+def banner(ctx: Context) -> str | None:
+    """The first line of text output: paper or live, and which account."""
+    account = short_address(account_address(ctx.key, ctx.venue.spec)) or "-"
+    if ctx.paper is not None:
+        where = ctx.paper.rest_url.split("//", 1)[-1].split("/", 1)[0]
+        who = f", account {account}" if ctx.key is not None else ""
+        return f"[PAPER] paper exchange on {where}, ledger {ctx.paper_db}{who} — no real money"
+    if ctx.key is None:
+        return None
+    network = dict(key_items(ctx.key)).get("network")
+    return f"[LIVE] {ctx.args.exchange}{' ' + network if network else ''} account {account}"
