@@ -76,14 +76,15 @@ class MultiPerpDex(ABC):
         side: str,
         amount: Any,
         price: Any = None,
-        order_type: str = "market",
+        order_type: str | None = None,
         *,
         is_reduce_only: bool = False,
         time_in_force: str | None = None,
         client_id: Any | None = None,
         slippage: Any | None = None,
     ) -> OrderResult:
-        """Place an order. ``price`` given ⇒ limit order, otherwise market.
+        """Place an order. ``price`` given ⇒ limit order, otherwise market; an explicit
+        ``order_type`` must agree (a price with ``"market"`` is ``InvalidOrder``).
 
         Returns ``{id, order_id, client_order_id, symbol, side, size, price,
         order_type, status, raw}``. Bad input raises before anything is signed or sent.

@@ -1,6 +1,7 @@
 """Reading credentials and settings from a dataclass, a namespace or a dict."""
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -41,3 +42,13 @@ def read_fields(
         value = _get(source, name)
         out[name] = default if value is _MISSING or value is None else value
     return out
+
+
+def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """A finite, positive number of seconds (``>= 0`` with ``allow_zero``), or ``ConfigError``
+    (a ``ValueError``) naming ``name`` — never a network error or a silent default."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
+    return float(value)  # type: ignore[arg-type]

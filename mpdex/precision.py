@@ -44,13 +44,18 @@ def round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
     """Round ``value`` to a multiple of ``step``.
 
     ``down`` goes toward -inf, ``up`` toward +inf, ``nearest`` half-up on magnitude.
+    A value too large to be stepped exactly (more than 28 significant digits on the grid,
+    e.g. ``1e30`` on a 0.0001 step) raises ``InvalidOrder``: it is never rounded silently.
     """
     if step <= 0:
         raise ValueError("step must be positive")
     # divmod is exact (integer part truncated toward zero, exact remainder) or raises;
     # a plain ``value / step`` rounds to the context precision first and could cross a
     # step boundary in the wrong direction before the directed rounding sees it
-    n, rem = divmod(value, step)
+    try:
+        n, rem = divmod(value, step)
+    except InvalidOperation:
+        raise InvalidOrder(f"{value} is too large to round exactly to a step of {step}") from None
     if mode == "down":
         if rem < 0:
             n -= 1
@@ -60,6 +65,21 @@ def round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
     elif abs(rem) * 2 >= step:
         n += 1 if value > 0 else -1
     return n * step
+
+
+def round_to_sig_figs(value: Decimal, sig_figs: int, max_decimals: int, mode: Rounding) -> Decimal:
+    """Round a positive ``value`` to at most ``sig_figs`` significant figures and at most
+    ``max_decimals`` places (Hyperliquid's price grid: 5 figures, ``6 − szDecimals`` places),
+    in the direction ``mode``. Integers are never cut below their units (an integer price
+    keeps all its digits). ``InvalidOrder`` for a non-positive value."""
+    if value <= 0:
+        raise InvalidOrder(f"price must be positive, got {value}")
+    if sig_figs < 1 or max_decimals < 0:
+        raise ValueError("sig_figs must be >= 1 and max_decimals >= 0")
+    # the place of the last significant figure allowed: 10**(adjusted - sig_figs + 1)
+    exponent = max(value.adjusted() - sig_figs + 1, -max_decimals)
+    step = Decimal(1).scaleb(min(exponent, 0))
+    return round_to_step(value, step, mode)
 
 
 def fmt_fixed(value: Decimal, decimals: int) -> str:

@@ -301,16 +301,23 @@ class HttpTransport:
     async def post_signed(
         self,
         path: str,
-        data: bytes,
+        data: bytes | Callable[[], tuple[bytes, float]],
         *,
-        deadline: float,
+        deadline: float | None = None,
         is_duplicate: Callable[[BaseException], bool],
         headers: Mapping[str, str] | None = None,
         group: str = "order",
         attempt_timeout: float | None = None,
+        max_queue_wait: float | None = None,
     ) -> SignedPost:
-        """Send a signed body; resend the *same bytes* until ``deadline`` (monotonic
+        """Send a signed body; resend the *same bytes* until the deadline (monotonic
         seconds) when the outcome of an attempt is unknown. Never re-signs.
+
+        ``data`` is either the signed bytes with their ``deadline``, or a function that signs
+        and returns ``(bytes, deadline)``: it is called once, when the first rate-limit token
+        is in hand, so a body is never older than the token wait at its first send. With
+        ``max_queue_wait``, a request whose token is further away than that is refused
+        locally with ``RateLimitExceeded`` (nothing signed, nothing sent).
 
         Raises the typed error for a refusal when no earlier attempt may have been
         accepted (including "duplicate" on the first attempt), and the transport error
@@ -321,19 +328,26 @@ class HttpTransport:
         attempts = 0
         maybe_accepted = False
         last_error: BaseException | None = None
+        body: bytes | None = data if isinstance(data, bytes) else None
+        if body is not None and deadline is None:
+            raise ValueError("post_signed needs a deadline with pre-signed bytes")
+        end = deadline if deadline is not None else 0.0
         while True:
-            remaining = deadline - self._clock()
-            if attempts and remaining <= 0:
+            if attempts and end - self._clock() <= 0:
                 break
-            await bucket.acquire()
+            await bucket.acquire(max_wait=max_queue_wait if not attempts else None)
+            if body is None:
+                assert callable(data)
+                body, end = data()
+            remaining = end - self._clock()
             attempts += 1
             try:
-                body = await self._attempt("POST", path, None, data, headers, max(0.05, min(per_try, remaining)))
-                return SignedPost("accepted", body, attempts)
+                answer = await self._attempt("POST", path, None, body, headers, max(0.05, min(per_try, remaining)))
+                return SignedPost("accepted", answer, attempts)
             except RateLimitExceeded as exc:
                 last_error = exc
                 wait = self._rate_limit_wait(exc, attempts)
-                if wait is None or self._clock() + wait >= deadline:
+                if wait is None or self._clock() + wait >= end:
                     if maybe_accepted:
                         break
                     raise
@@ -344,7 +358,7 @@ class HttpTransport:
                 maybe_accepted = maybe_accepted or failed.maybe_processed
                 log.warning("%s POST %s attempt %d: %s (maybe processed: %s)", self.name, path, attempts,
                             failed.error, failed.maybe_processed)
-                delay = min(self._backoff(attempts), max(0.0, deadline - self._clock()))
+                delay = min(self._backoff(attempts), max(0.0, end - self._clock()))
                 if delay > 0:
                     await self._sleep(delay)
             except (ExchangeError, MpdexError) as exc:

@@ -27,10 +27,10 @@ from typing import Any
 
 from coincurve import PrivateKey
 
+from mpdex.config import check_seconds
 from mpdex.errors import (
     BadRequest,
     ConfigError,
-    DuplicateOrder,
     ExchangeError,
     InvalidOrder,
     MarketClosed,
@@ -42,10 +42,10 @@ from mpdex.errors import (
 )
 from mpdex.evm import normalise_private_key
 from mpdex.nonce import NonceSource, shared_nonce_source
-from mpdex.precision import fmt_fixed, round_to_step, to_decimal
+from mpdex.orders import OrderPlan, check_slippage, normalize_order, place_order
 from mpdex.ratelimit import Sleep
 from mpdex.redact import short_address
-from mpdex.transport import RetryPolicy, SignedPost
+from mpdex.transport import RetryPolicy
 from mpdex.types import (
     CancelResult,
     Collateral,
@@ -62,14 +62,16 @@ from mpdex.types import (
 )
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
-from . import vest_errors, vest_ws_client
 from . import vest_parsers as P
+from . import vest_ws_client
 from .vest_auth import VestSigner, address_of, build_register_body, to_checksum_address
 from .vest_keys import NETWORKS, VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
+from .vest_orders import VestOrderWire, build_cancel_body, build_order_body, check_client_id, market_rules, pick
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
 
 __all__ = ["VestExchange", "VestMarket", "build_order_body", "DEFAULT_SLIPPAGE", "KLINE_INTERVALS"]
+
 
 log = logging.getLogger("mpdex.vest")
 
@@ -80,59 +82,17 @@ log = logging.getLogger("mpdex.vest")
 DEFAULT_SLIPPAGE = Decimal("0.005")
 
 KLINE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
-_UNSUPPORTED_TIF = {"IOC", "ALO", "PO", "POST_ONLY", "POSTONLY", "GTX"}
 
 #: contract reads the pooled socket serves (``ws_supported``); orders and leverage are REST
 _WS_READS = frozenset({"get_mark_price", "get_orderbook", "get_open_orders", "get_position", "get_collateral"})
 #: a market order's slippage cap is built from a socket mark at most this old (else REST)
 _CAP_MAX_AGE = 1.0
 
-_MAX_CLIENT_NONCE = 2**63
 
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def build_order_body(
-    signer: VestSigner,
-    *,
-    time_ms: int,
-    nonce: int,
-    symbol: str,
-    is_buy: bool,
-    size: str,
-    limit_price: str,
-    order_type: str,
-    reduce_only: bool,
-    time_in_force: str | None,
-    recv_window: int = DEFAULT_RECV_WINDOW,
-) -> dict[str, Any]:
-    """The exact ``POST /orders`` body: the strings signed are the strings sent."""
-    order: dict[str, Any] = {
-        "time": time_ms,
-        "nonce": nonce,
-        "symbol": symbol,
-        "isBuy": is_buy,
-        "size": size,
-        "orderType": order_type,
-        "limitPrice": limit_price,
-        "reduceOnly": reduce_only,
-    }
-    if time_in_force is not None:
-        order["timeInForce"] = time_in_force
-    return {"order": order, "recvWindow": recv_window, "signature": signer.sign_order(order)}
-
-
-
-def _side(side: Any) -> bool:
-    text = side.strip().lower() if isinstance(side, str) else ""
-    if text == "buy":
-        return True
-    if text == "sell":
-        return False
-    raise InvalidOrder(f"side must be 'buy' or 'sell', got {side!r}")
 
 
 def _positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
@@ -151,6 +111,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
       ``confirm_timeout`` seconds to poll ``GET /orders?id=`` for a market order's final
                           state (default 2.0; a limit order is read once)
       ``recv_window``     ms a signed request stays valid (default 5000)
+      ``order_queue_wait`` seconds an order or cancel may wait for its rate-limit slot
+                          (default: ``recv_window``); past that it is refused locally with
+                          ``RateLimitExceeded`` — nothing is signed or sent
       ``timeout``         seconds per REST read; ``order_timeout`` per signed-POST attempt
       ``rate_limits``     ``{"public"|"private"|"order": (rate, burst)}``
       ``retry``           ``mpdex.transport.RetryPolicy``
@@ -186,6 +149,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         slippage: Any = DEFAULT_SLIPPAGE,
         confirm_timeout: float = 2.0,
         recv_window: int = DEFAULT_RECV_WINDOW,
+        order_queue_wait: float | None = None,
         timeout: float = 10.0,
         order_timeout: float = 2.0,
         rate_limits: Mapping[str, tuple[float, float]] | None = None,
@@ -206,7 +170,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             account_group=account_group, network=network, rest_url=rest_url, ws_url=ws_url, proxy=proxy,
         )
         try:
-            self._slippage = self._check_slippage(slippage)
+            self._slippage = check_slippage(slippage)
         except InvalidOrder as exc:
             raise ConfigError(f"slippage option: {exc.message}") from None
         if not confirm_timeout >= 0:
@@ -215,6 +179,11 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             raise ConfigError("recv_window must be an integer number of ms in [100, 60000]")
         self.confirm_timeout = float(confirm_timeout)
         self.recv_window = recv_window
+        if order_queue_wait is not None and not (isinstance(order_queue_wait, (int, float))
+                                                 and not isinstance(order_queue_wait, bool) and order_queue_wait >= 0):
+            raise ConfigError("order_queue_wait must be a number of seconds >= 0")
+        #: a signed request whose rate-limit slot is further away than this is refused locally
+        self.order_queue_wait = float(order_queue_wait) if order_queue_wait is not None else recv_window / 1000
         self.use_ws = bool(use_ws)
         if isinstance(ws_max_age, bool) or not isinstance(ws_max_age, (int, float)) or not ws_max_age > 0:
             raise ConfigError("ws_max_age must be a positive number of seconds")
@@ -274,14 +243,33 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     def _market(self, symbol: str) -> VestMarket:
         return self.markets[self.resolve_symbol(symbol)]
 
-    @staticmethod
-    def _check_slippage(value: Any) -> Decimal:
-        s = to_decimal(value, "slippage")
-        if not Decimal(0) <= s < Decimal(1):
-            raise InvalidOrder(f"slippage must be a fraction in [0, 1), got {value!r}")
-        return s
-
     # -- orders ----------------------------------------------------------------------
+
+    async def prepare_order(
+        self,
+        symbol: str,
+        side: str,
+        amount: Any,
+        price: Any = None,
+        order_type: str | None = None,
+        *,
+        is_reduce_only: bool = False,
+        time_in_force: str | None = None,
+        slippage: Any | None = None,
+        strict: bool = False,
+    ) -> OrderPlan:
+        """Check and round an order exactly as ``create_order`` would, without sending it:
+        the plan shows the size and price that would be signed and every rounding applied
+        (``adjustments``). A market order's cap is built on a fresh mark (at most 1 s old)."""
+        market = self._market(symbol)
+        slip = self._slippage if slippage is None else check_slippage(slippage)
+        if market.halted:
+            raise MarketClosed(f"{market.symbol} is halted")
+        return await normalize_order(
+            market_rules(market), side, amount, price, order_type, is_reduce_only=is_reduce_only,
+            time_in_force=time_in_force, slippage=slip, mark=lambda: self._cap_mark(market.symbol),
+            strict=strict, venue="Vest",
+        )
 
     async def create_order(
         self,
@@ -289,240 +277,73 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         side: str,
         amount: Any,
         price: Any = None,
-        order_type: str = "market",
+        order_type: str | None = None,
         *,
         is_reduce_only: bool = False,
         time_in_force: str | None = None,
         client_id: Any | None = None,
         slippage: Any | None = None,
+        strict: bool = False,
     ) -> OrderResult:
-        """Place an order; ``price`` given ⇒ LIMIT, else MARKET.
+        """Place an order: a price makes it LIMIT, none makes it MARKET (an explicit
+        ``order_type`` must agree with that).
 
         * size is rounded **down** to the market's step; below the minimum → ``InvalidOrder``;
         * LIMIT: ``time_in_force`` ``GTC`` (default) or ``FOK``; the price is rounded to the
           tick in the user's favour (buy down, sell up);
         * MARKET: ``limitPrice = mark × (1 ± slippage)`` (default ``DEFAULT_SLIPPAGE`` = 0.5 %),
-          rounded so the cap never allows more than ``slippage`` (buy down, sell up); no
-          ``timeInForce`` is sent;
+          rounded so the cap never allows more than ``slippage``; no ``timeInForce`` is sent;
         * IOC / post-only → ``NotSupported`` (Vest has GTC and FOK only);
-        * ``client_id`` (a positive integer) is used as the nonce; otherwise the next nonce.
-          Either way it comes back as ``client_order_id`` (a string).
+        * every rounding is in the result's ``adjustments`` (and logged); ``strict=True``
+          refuses with ``InvalidOrder`` instead of rounding;
+        * ``client_id`` (an integer in 1..10**15, see ``wrappers.vest_orders``) is used as the
+          nonce; otherwise the next nonce. Either way it comes back as ``client_order_id``.
 
-        Returns ``OrderResult`` plus ``filled_size`` / ``avg_price``; ``price`` is the signed
-        limit price (for a market order: its slippage cap). A rejected order raises the
-        typed error of its code; an order whose fate cannot be established raises
+        The result reports what Vest recorded (size, limit price, status, fills, fee,
+        realised PnL), plus ``requested_size`` / ``requested_price``. A rejected order raises
+        the typed error of its code; an order whose fate cannot be established raises
         ``OrderStateUnknown`` (query it by ``client_order_id`` before sending anything similar).
         """
-        started = self._monotonic()
-        market = self._market(symbol)
-        is_buy = _side(side)
-        kind = self._order_kind(order_type, price)
-        tif = self._time_in_force(time_in_force, kind)
-        if not isinstance(is_reduce_only, bool):
-            raise InvalidOrder(f"is_reduce_only must be a bool, got {is_reduce_only!r}")
-        size = to_decimal(amount, "amount")
-        if size <= 0:
-            raise InvalidOrder(f"amount must be positive, got {amount!r}")
-        size = round_to_step(size, market.size_step, "down")
-        if size < market.min_size:
-            raise InvalidOrder(f"amount {amount} is below the minimum size {market.min_size} of {market.symbol}")
-        given_nonce = self._client_nonce(client_id)
-        slip = self._slippage if slippage is None else self._check_slippage(slippage)
-        if market.halted:
+        given = check_client_id(client_id)
+        plan = await self.prepare_order(symbol, side, amount, price, order_type, is_reduce_only=is_reduce_only,
+                                        time_in_force=time_in_force, slippage=slippage, strict=strict)
+        market = self.markets[plan.symbol]
+        if market.halted:  # the cap's ticker may have carried a fresher status
             raise MarketClosed(f"{market.symbol} is halted")
-        if kind == "LIMIT":
-            px = to_decimal(price, "price")
-            if px <= 0:
-                raise InvalidOrder(f"price must be positive, got {price!r}")
-            px = round_to_step(px, market.tick, "down" if is_buy else "up")
-            if px <= 0:
-                raise InvalidOrder(f"price {price} rounds to zero at tick {market.tick}")
-        else:
-            px = await self._market_cap(market, is_buy, slip)
-            market = self.markets[market.symbol]  # status may have been refreshed
-
-        nonce = given_nonce if given_nonce is not None else self._nonces.next()
-        if given_nonce is not None:
-            self._nonces.advance_past(given_nonce)
-        cid = str(nonce)
-        body = build_order_body(
-            self._signer, time_ms=self._clock_ms(), nonce=nonce, symbol=market.symbol, is_buy=is_buy,
-            size=fmt_fixed(size, market.size_decimals), limit_price=fmt_fixed(px, market.price_decimals),
-            order_type=kind, reduce_only=is_reduce_only, time_in_force=tif, recv_window=self.recv_window,
+        if given is not None:
+            self._nonces.advance_past(given)
+        nonce = given if given is not None else self._nonces.next()
+        wire = VestOrderWire(
+            self.rest, self._signer, plan, market, nonce, clock_ms=self._clock_ms, monotonic=self._monotonic,
+            sleep=self._sleep, recv_window=self.recv_window, confirm_timeout=self.confirm_timeout,
+            queue_wait=self.order_queue_wait,
         )
-        side_text = "buy" if is_buy else "sell"
         try:
-            sent = await self.rest.post_order(body)
-            raw = await self._settle(sent, body, market, cid)
-        except MpdexError as exc:
+            result = await place_order(plan, wire.cid, wire, venue="vest", account=self._who, matches=wire.matches,
+                                       monotonic=self._monotonic)
+        except BaseException as exc:
             self._ws_changed()
-            log.warning("vest %s order %s %s %s %s cid=%s failed after %.1f ms: %s", self._who, market.symbol,
-                        side_text, body["order"]["size"], kind, cid, (self._monotonic() - started) * 1e3,
-                        type(exc).__name__)
+            if isinstance(exc, asyncio.CancelledError) and wire.body is not None:
+                log.warning("vest %s order %s %s %s cid=%s was cancelled by the caller after it may have been sent; "
+                            "look it up by client_order_id", self._who, plan.symbol, plan.side, plan.size, wire.cid)
             raise
-        self._ws_changed(raw)
-        try:
-            parsed = P.parse_order(raw)
-        except (MpdexError, KeyError, TypeError, ValueError) as exc:
-            # the order exists on the exchange: an unreadable record must not look like a refusal
-            raise OrderStateUnknown(f"order cid {cid} was accepted but its record could not be read: {exc}",
-                                    client_order_id=cid, raw=raw) from exc
-        result: OrderResult = {
-            "id": parsed["id"],
-            "order_id": parsed["id"],
-            "client_order_id": cid,
-            "symbol": market.symbol,
-            "side": "buy" if is_buy else "sell",
-            "size": float(Decimal(body["order"]["size"])),
-            "price": float(Decimal(body["order"]["limitPrice"])),
-            "order_type": "limit" if kind == "LIMIT" else "market",
-            "status": parsed["status"],
-            "raw": raw,
-            "filled_size": parsed["filled_size"],
-            "avg_price": parsed["avg_price"],
-        }
-        log.info("vest %s order %s %s %s %s cid=%s id=%s status=%s latency=%.1f ms", self._who, market.symbol,
-                 side_text, body["order"]["size"], kind, cid, result["id"], result["status"],
-                 (self._monotonic() - started) * 1e3)
+        self._ws_changed(result["raw"])
         return result
 
-    @staticmethod
-    def _order_kind(order_type: Any, price: Any) -> str:
-        text = str(order_type).strip().lower() if isinstance(order_type, str) else None
-        if text not in ("market", "limit"):
-            raise InvalidOrder(f"order_type must be 'market' or 'limit', got {order_type!r}")
-        if price is not None:
-            return "LIMIT"
-        if text == "limit":
-            raise InvalidOrder("a limit order needs a price")
-        return "MARKET"
-
-    @staticmethod
-    def _time_in_force(tif: Any, kind: str) -> str | None:
-        if tif is None:
-            return "GTC" if kind == "LIMIT" else None
-        text = str(tif).strip().upper().replace("-", "_")
-        if text in _UNSUPPORTED_TIF:
-            raise NotSupported(f"Vest does not support time_in_force {tif!r} (only GTC and FOK, on limit orders)")
-        if text not in ("GTC", "FOK"):
-            raise InvalidOrder(f"time_in_force must be 'GTC' or 'FOK', got {tif!r}")
-        if kind == "MARKET":
-            if text == "FOK":
-                raise InvalidOrder("FOK applies to limit orders only on Vest")
-            return None  # GTC on a market order means nothing; Vest wants it omitted
-        return text
-
-    @staticmethod
-    def _client_nonce(client_id: Any) -> int | None:
-        if client_id is None:
-            return None
-        if isinstance(client_id, str) and client_id.strip().isdigit():
-            value = int(client_id.strip())
-        elif isinstance(client_id, int) and not isinstance(client_id, bool):
-            value = client_id
-        else:
-            raise InvalidOrder(f"client_id must be a positive integer (it is Vest's nonce), got {client_id!r}")
-        # below 2**63: it must go out as a JSON integer (orjson stops at 64 bits), and the
-        # nonce source moves past it, so every later nonce must still be sendable too
-        if not 0 < value < _MAX_CLIENT_NONCE:
-            raise InvalidOrder(f"client_id must be a positive integer below 2**63 (it is Vest's nonce), "
-                               f"got {client_id!r}")
-        return value
-
-    async def _market_cap(self, market: VestMarket, is_buy: bool, slip: Decimal) -> Decimal:
-        # the cap is only as good as the mark it is built on: take the socket's ticker only
-        # when it is very fresh (at most _CAP_MAX_AGE), else ask REST
-        ticker = await self._ticker(market.symbol, min(self.ws_max_age, _CAP_MAX_AGE))
+    async def _cap_mark(self, symbol: str) -> Decimal:
+        """The mark a market order's cap is built on: the socket's ticker only when very
+        fresh (at most ``_CAP_MAX_AGE``), else REST; refreshes the market's status."""
+        ticker = await self._ticker(symbol, min(self.ws_max_age, _CAP_MAX_AGE))
+        market = self.markets[symbol]
         fresh = with_status(market, ticker.get("status"))
         if fresh is not market:
-            self.markets[market.symbol] = fresh
+            self.markets[symbol] = fresh
         if fresh.halted:
-            raise MarketClosed(f"{market.symbol} is halted")
+            raise MarketClosed(f"{symbol} is halted")
         mark = P.dec(ticker.get("markPrice"), "markPrice")
         if mark <= 0:
-            raise ExchangeError(f"Vest mark price of {market.symbol} is not positive", raw=ticker)
-        cap = mark * (1 + slip) if is_buy else mark * (1 - slip)
-        px = round_to_step(cap, market.tick, "down" if is_buy else "up")
-        if (px < mark if is_buy else px > mark) or px <= 0:
-            raise InvalidOrder(
-                f"slippage {slip} is below one tick ({market.tick}) around mark {mark} of {market.symbol}; "
-                "pass a larger slippage or a limit price"
-            )
-        return px
-
-    async def _settle(self, sent: SignedPost, body: Mapping[str, Any], market: VestMarket, cid: str) -> dict[str, Any]:
-        """The order object behind a POST outcome, or the typed error it deserves."""
-        is_market = body["order"]["orderType"] == "MARKET"
-        if sent.outcome == "accepted":
-            order_id = sent.body.get("id") if isinstance(sent.body, dict) else None
-            if not isinstance(order_id, str) or not order_id:
-                raise OrderStateUnknown("POST /orders answered without an order id", client_order_id=cid,
-                                        raw=sent.body)
-            raw = await self._confirm(order_id, cid, poll=is_market)
-        else:
-            raw = await self._reconcile(sent, body, market, cid)
-            if is_market and str(raw.get("status")).upper() not in P.TERMINAL_STATUSES:
-                if not isinstance(raw.get("id"), str) or not raw["id"]:
-                    raise OrderStateUnknown(f"order cid {cid} was found by nonce but has no id", client_order_id=cid,
-                                            raw=raw)
-                raw = await self._confirm(raw["id"], cid, poll=True)
-        if str(raw.get("status")).upper() == "REJECTED":
-            code = raw.get("code")
-            if isinstance(code, int) and not isinstance(code, bool):
-                raise vest_errors.error_for_code(code, f"order {raw.get('id')} (cid {cid}) rejected", raw=raw)
-            raise InvalidOrder(f"Vest rejected order {raw.get('id')} (cid {cid}) without a code", raw=raw)
-        return raw
-
-    async def _confirm(self, order_id: str, cid: str, *, poll: bool) -> dict[str, Any]:
-        """Read the accepted order; for market orders poll until final or ``confirm_timeout``."""
-        deadline = self._monotonic() + self.confirm_timeout
-        delay = 0.05
-        while True:
-            try:
-                rows = await self.rest.get_orders(id=order_id)
-            except MpdexError as exc:
-                raise OrderStateUnknown(
-                    f"order {order_id} was accepted but its state could not be read: {exc}",
-                    client_order_id=cid, raw={"id": order_id},
-                ) from exc
-            found = _pick(rows, "id", order_id)
-            if found is not None and (not poll or str(found.get("status")).upper() in P.TERMINAL_STATUSES):
-                return found
-            remaining = deadline - self._monotonic()
-            if remaining <= 0:
-                if found is None:
-                    raise OrderStateUnknown(f"order {order_id} was accepted but GET /orders does not show it",
-                                            client_order_id=cid, raw={"id": order_id})
-                return found  # still NEW / PARTIALLY_FILLED: reported as such
-            await self._sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.25)
-
-    async def _reconcile(self, sent: SignedPost, body: Mapping[str, Any], market: VestMarket, cid: str) -> dict[str, Any]:
-        """After a resend: find the order by nonce, or raise what we know."""
-        order = body["order"]
-        try:
-            rows = await self.rest.get_orders(nonce=order["nonce"])
-        except MpdexError as exc:
-            raise OrderStateUnknown(
-                f"order cid {cid}: outcome unknown ({sent.outcome} after {sent.attempts} attempts) and the "
-                f"reconciliation read failed: {exc}; query it by client_order_id before re-sending",
-                client_order_id=cid, raw={"nonce": order["nonce"]},
-            ) from exc
-        found = _pick(rows, "nonce", order["nonce"])
-        if found is not None:
-            if found.get("symbol") not in (None, market.symbol) or (
-                    "isBuy" in found and found["isBuy"] is not order["isBuy"]):
-                raise DuplicateOrder(f"nonce {cid} already belongs to another order ({found.get('id')})", raw=found)
-            log.warning("vest %s order cid=%s reconciled after %s (%d attempts): id=%s status=%s", self._who, cid,
-                        sent.outcome, sent.attempts, found.get("id"), found.get("status"))
-            return found
-        if sent.outcome == "refused_after_unknown" and getattr(sent.error, "code", None) in vest_errors.BODY_DETERMINED:
-            raise sent.error  # type: ignore[misc]  # the same bytes were refused for what they are: so was the first copy
-        raise OrderStateUnknown(
-            f"order cid {cid}: outcome unknown ({sent.outcome} after {sent.attempts} attempts: {sent.error}) and "
-            "GET /orders?nonce= does not show it; query it by client_order_id before re-sending",
-            client_order_id=cid, raw={"nonce": order["nonce"]},
-        ) from sent.error
+            raise ExchangeError(f"Vest mark price of {symbol} is not positive", raw=ticker)
+        return mark
 
     def new_client_id(self) -> str:
         """The next nonce of this signer (Vest's client order id), as a string."""
@@ -537,11 +358,11 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             if not isinstance(order_id, str) or not order_id.strip():
                 raise BadRequest(f"order_id must be a non-empty string, got {order_id!r}")
             rows = await self.rest.get_orders(id=order_id.strip())
-            found = _pick(rows, "id", order_id.strip())
+            found = pick(rows, "id", order_id.strip())
         else:
-            nonce = self._client_nonce(client_order_id)
+            nonce = check_client_id(client_order_id)
             rows = await self.rest.get_orders(nonce=nonce)
-            found = _pick(rows, "nonce", nonce)
+            found = pick(rows, "nonce", nonce)
         if found is None:
             raise OrderNotFound(f"Vest has no order {order_id or client_order_id}")
         return P.parse_order(found)
@@ -551,32 +372,44 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         native = self.resolve_symbol(symbol) if symbol is not None else None
         return await self._open_orders(native)
 
-    async def cancel_orders(self, symbol: str, open_orders: Sequence[Any] | None = None) -> list[CancelResult]:
-        """Cancel ``open_orders`` (order dicts or ids; default: every open order of
-        ``symbol``) concurrently; one ``{id, order_id, symbol, status, error}`` each."""
+    async def cancel_orders(self, symbol: str, open_orders: Any = None) -> list[CancelResult]:
+        """Cancel ``open_orders`` — an order id, one order dict, or a list of either
+        (default: every open order of ``symbol``, read from state that is fresh) —
+        concurrently; one ``{id, order_id, symbol, status, error}`` each."""
         native = self.resolve_symbol(symbol)
         if open_orders is None:
             targets: list[tuple[str, str]] = [(o["id"], o["symbol"]) for o in await self._open_orders(native)]
         else:
-            targets = []
-            for o in open_orders:
-                oid = o if isinstance(o, str) else (o.get("id") or o.get("order_id")) if isinstance(o, Mapping) else None
-                if not isinstance(oid, str) or not oid.strip():
-                    raise BadRequest(f"cannot cancel {o!r}: no order id")
-                targets.append((oid.strip(), str(o.get("symbol") or native) if isinstance(o, Mapping) else native))
+            targets = [self._cancel_target(o, native) for o in _as_order_list(open_orders)]
         try:
             return list(await asyncio.gather(*(self._cancel_one(oid, sym) for oid, sym in targets)))
         finally:
             self._ws_changed()
 
+    def _cancel_target(self, order: Any, default_symbol: str) -> tuple[str, str]:
+        oid: Any
+        if isinstance(order, str):
+            oid, sym = order, default_symbol
+        elif isinstance(order, Mapping):
+            oid = order.get("id") or order.get("order_id")
+            sym = self.resolve_symbol(order["symbol"]) if order.get("symbol") else default_symbol
+        else:
+            oid, sym = None, default_symbol
+        if not isinstance(oid, str) or not oid.strip():
+            raise BadRequest(f"cannot cancel {order!r}: give an order id, an order dict with 'id', or a list of them")
+        return oid.strip(), sym
+
     async def _cancel_one(self, order_id: str, symbol: str) -> CancelResult:
         started = self._monotonic()
         nonce = self._nonces.next()
-        cancel = {"time": self._clock_ms(), "nonce": nonce, "id": order_id}
-        body = {"order": cancel, "recvWindow": self.recv_window, "signature": self._signer.sign_cancel(cancel)}
         result: CancelResult = {"id": order_id, "order_id": order_id, "symbol": symbol, "status": "ok", "error": None}
+
+        def signed() -> dict[str, Any]:  # signed when the rate-limit token is in hand
+            return build_cancel_body(self._signer, time_ms=self._clock_ms(), nonce=nonce, order_id=order_id,
+                                     recv_window=self.recv_window)
+
         try:
-            sent = await self.rest.post_cancel(body)
+            sent = await self.rest.post_cancel(signed, max_queue_wait=self.order_queue_wait)
             if sent.outcome in ("unknown", "refused_after_unknown"):
                 state = await self.get_order(order_id=order_id)
                 if state["status"] != "CANCELLED":
@@ -662,7 +495,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         """With the socket: the first call subscribes ``{symbol}@depth`` (held until
         ``unsubscribe_orderbook``) and waits up to half of ``timeout`` for its first
         snapshot; a book older than ``ws_max_age`` is never served — REST answers instead.
-        The whole call is bounded by ``timeout`` (``RequestTimeout``)."""
+        The whole call is bounded by ``timeout`` (``RequestTimeout``); a timeout that is not
+        a positive finite number is a ``ConfigError`` (a ``ValueError``)."""
+        timeout = check_seconds(timeout, "timeout")
         native = self.resolve_symbol(symbol)
         if self.ws_client is not None:
             read = self.ws_client.get_orderbook(native, self, timeout=timeout / 2, max_age=self.ws_max_age)
@@ -687,7 +522,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         ``fees``, ``code``, ``raw``). With the socket, the ``account_private`` stream
         reports it (REST is asked once at the deadline); without it, REST is polled.
         ``RequestTimeout`` if it has not got there within ``timeout`` seconds."""
-        nonce = self._client_nonce(client_order_id)
+        nonce = check_client_id(client_order_id)
         if nonce is None:
             raise BadRequest("client_order_id is required")
         if self.ws_client is not None:
@@ -696,7 +531,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         deadline = self._monotonic() + timeout
         delay, found = 0.05, None
         while True:
-            found = _pick(await self.rest.get_orders(nonce=nonce), "nonce", nonce)
+            found = pick(await self.rest.get_orders(nonce=nonce), "nonce", nonce)
             state = str(found.get("status")).upper() if found else None
             if found is not None and (state in wanted or state in P.TERMINAL_STATUSES):
                 return P.parse_order(found)
@@ -898,12 +733,10 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
             primary_address), account_group=group, network=net, rest_url=rest_url, ws_url=None, proxy=proxy)
 
 
-def _pick(rows: Any, field: str, value: Any) -> dict[str, Any] | None:
-    """The order in a ``GET /orders`` answer whose ``field`` equals ``value``."""
-    if not isinstance(rows, list):
-        raise ExchangeError("GET /orders did not return a list", raw=rows)
-    for row in rows:
-        if isinstance(row, dict) and str(row.get(field)) == str(value):
-            return row
-    return None
-
+def _as_order_list(orders: Any) -> list[Any]:
+    """mpdex passes one order dict, an id string, or a list of either."""
+    if isinstance(orders, (str, Mapping)):
+        return [orders]
+    if isinstance(orders, (list, tuple)):
+        return list(orders)
+    raise BadRequest(f"open_orders must be an order id, an order dict or a list of them, got {type(orders).__name__}")

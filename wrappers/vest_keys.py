@@ -74,19 +74,23 @@ def make_vest_key(**fields: Any) -> VestKey:
     address = str(fields["primary_address"]).strip()
     if not _ADDRESS.match(address):
         raise ConfigError("primary_address must be a 0x-prefixed 20-byte hex address")
-    try:
-        group = int(fields.get("account_group", 0))
-    except (TypeError, ValueError):
-        raise ConfigError("account_group must be a non-negative integer") from None
-    if group < 0 or isinstance(fields.get("account_group"), bool):
+    raw_group = fields.get("account_group", 0)
+    if isinstance(raw_group, str) and re.fullmatch(r"[0-9]+", raw_group.strip()):
+        group = int(raw_group.strip())
+    elif isinstance(raw_group, int) and not isinstance(raw_group, bool) and raw_group >= 0:
+        group = raw_group
+    else:  # 1.5, "abc", True, -1: never truncated or guessed
         raise ConfigError("account_group must be a non-negative integer")
     network = str(fields.get("network") or "prod").strip().lower()
     if network not in NETWORKS:
         raise ConfigError(f"network must be one of {', '.join(NETWORKS)}")
-    for url_field in ("rest_url", "ws_url", "proxy"):
+    for url_field, schemes in (("rest_url", ("http://", "https://")), ("ws_url", ("ws://", "wss://")),
+                               ("proxy", ("http://", "https://"))):
         value = fields.get(url_field)
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{url_field} must be a string URL")
+        if value and not value.strip().lower().startswith(schemes):
+            raise ConfigError(f"{url_field} must be a {' or '.join(s.rstrip(':/') + '://' for s in schemes)} URL")
     api_key = str(fields["api_key"]).strip()
     if not api_key:
         raise ConfigError("vest key_params is missing required field 'api_key'")

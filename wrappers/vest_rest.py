@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from mpdex.errors import ConfigError, ExchangeError
-from mpdex.ratelimit import RateLimiter
+from mpdex.ratelimit import shared_limiter
 from mpdex.transport import HttpTransport, RetryPolicy, SignedPost
 from mpdex.transport import Sleep as _Sleep
 
@@ -109,12 +109,12 @@ class VestRestClient:
         self.order_timeout = order_timeout
         self._clock_ms = clock_ms
         self._monotonic = monotonic
-        limits = dict(DEFAULT_RATE_LIMITS)
-        limits.update(rate_limits or {})
+        account = key.primary_address.lower() if key else None
         self.transport = HttpTransport(
             url,
             decode_error=vest_errors.decode_error,
-            limiter=RateLimiter(limits, clock=monotonic, sleep=sleep),
+            limiter=shared_limiter(("vest", url.rstrip("/"), account), DEFAULT_RATE_LIMITS, rate_limits,
+                                   clock=monotonic, sleep=sleep),
             headers={"xrestservermm": f"restserver{group}", "User-Agent": _USER_AGENT, "Accept": "application/json"},
             proxy=proxy if proxy is not None else (key.proxy if key else None),
             timeout=timeout,
@@ -162,16 +162,25 @@ class VestRestClient:
         left_ms = int(order["time"]) + window - margin - self._clock_ms()
         return self._monotonic() + max(0, left_ms) / 1000.0
 
-    async def _signed(self, path: str, body: Mapping[str, Any]) -> SignedPost:
+    async def _signed(self, path: str, body: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+                      max_queue_wait: float | None = None) -> SignedPost:
+        """POST a signed body. Given a function, it is called to build and sign the body
+        when the rate-limit token is in hand; a body whose token is more than
+        ``max_queue_wait`` seconds away is refused locally (``RateLimitExceeded``)."""
         headers = self._auth()
+
+        def signed() -> tuple[bytes, float]:
+            built = body() if callable(body) else body
+            return orjson.dumps(built), self.signed_deadline(built)
+
         return await self.transport.post_signed(
             path,
-            orjson.dumps(body),
-            deadline=self.signed_deadline(body),
+            signed,
             is_duplicate=vest_errors.is_duplicate,
             headers=headers,
             group="order",
             attempt_timeout=self.order_timeout,
+            max_queue_wait=max_queue_wait,
         )
 
     async def close(self) -> None:
@@ -213,9 +222,9 @@ class VestRestClient:
         return await self._public("/depth", symbol=symbol, limit=limit)
 
     async def register(self, body: Mapping[str, Any]) -> Any:
-        """``POST /register`` (public; the body carries the primary key's signature).
-        Resending the same signed proof is harmless, so transport failures are retried."""
-        return await self.transport.request("POST", "/register", data=orjson.dumps(body), group="public", safe=True)
+        """``POST /register`` (public; the body carries the primary key's signature). Never
+        retried: a retry after a lost answer could register a second API key."""
+        return await self.transport.request("POST", "/register", data=orjson.dumps(body), group="public", safe=False)
 
     # -- private reads ----------------------------------------------------------------
 
@@ -247,13 +256,16 @@ class VestRestClient:
             "POST", "/account/leverage", {"time": self._clock_ms(), "symbol": symbol, "value": int(value)}, safe=True
         )
 
-    async def post_order(self, body: Mapping[str, Any]) -> SignedPost:
-        """``POST /orders`` with an already signed body; see ``HttpTransport.post_signed``."""
-        return await self._signed("/orders", body)
+    async def post_order(self, body: Mapping[str, Any] | Callable[[], Mapping[str, Any]], *,
+                         max_queue_wait: float | None = None) -> SignedPost:
+        """``POST /orders``: a signed body, or a function signing it at send time; see
+        ``HttpTransport.post_signed``."""
+        return await self._signed("/orders", body, max_queue_wait)
 
-    async def post_cancel(self, body: Mapping[str, Any]) -> SignedPost:
-        """``POST /orders/cancel`` with an already signed body."""
-        return await self._signed("/orders/cancel", body)
+    async def post_cancel(self, body: Mapping[str, Any] | Callable[[], Mapping[str, Any]], *,
+                          max_queue_wait: float | None = None) -> SignedPost:
+        """``POST /orders/cancel``: a signed body, or a function signing it at send time."""
+        return await self._signed("/orders/cancel", body, max_queue_wait)
 
     async def create_listen_key(self) -> str:
         """``POST /account/listenKey`` (re-POST returns the same key and extends it)."""
