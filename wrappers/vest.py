@@ -35,7 +35,6 @@ from mpdex.errors import (
     InvalidOrder,
     MarketClosed,
     MpdexError,
-    NotSupported,
     OrderNotFound,
     OrderStateUnknown,
     RequestTimeout,
@@ -445,24 +444,36 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def update_leverage(
         self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
     ) -> LeverageUpdate:
-        """Set the leverage of ``symbol`` (1 … ``max_leverage``). Vest margin is cross only."""
+        """Set the leverage of ``symbol`` (1 … ``max_leverage``); Vest margin is cross only.
+
+        As mpdex wrappers do, what the venue cannot do comes back as a status dict, not an
+        exception: ``(sym, None, "cross")`` is ``ok`` with nothing sent (already cross);
+        isolated, a missing leverage or one above the maximum are ``error`` with a message.
+        A leverage that is not a positive integer is bad input (``BadRequest``); a refusal by
+        Vest raises its typed error."""
         market = self._market(symbol)
-        if margin_mode is not None and str(margin_mode).lower() != "cross":
-            raise NotSupported(f"Vest supports cross margin only, got margin_mode={margin_mode!r}")
+        base: LeverageUpdate = {"status": "error", "leverage": None, "margin_mode": "cross", "symbol": market.symbol}
+        if margin_mode is not None and str(margin_mode).strip().lower() != "cross":
+            return {**base, "message": f"Vest supports cross margin only, not {margin_mode!r}"}
         if leverage is None:
-            raise BadRequest("leverage is required")
+            if margin_mode is not None:
+                return {**base, "status": "ok", "message": "Vest margin is always cross: nothing to change"}
+            return {**base, "message": "leverage is required (an integer from 1 to "
+                                       f"{market.max_leverage} on {market.symbol})"}
         value_in: Any = leverage
         if isinstance(value_in, float) and value_in.is_integer():
             value_in = int(value_in)
-        lev = _positive_int(value_in, "leverage", maximum=market.max_leverage)
+        lev = _positive_int(value_in, "leverage")
+        if lev > market.max_leverage:
+            return {**base, "message": f"{lev}x is above {market.symbol}'s maximum of {market.max_leverage}x"}
         try:
             answer = await self.rest.set_leverage(market.symbol, lev)
         finally:
             self._ws_changed()
         value = answer.get("value") if isinstance(answer, dict) else None
         if value != lev:
-            return {"status": "error", "leverage": value if isinstance(value, int) else None, "margin_mode": "cross",
-                    "symbol": market.symbol, "message": f"asked for {lev}x, Vest answered {answer!r}"}
+            return {**base, "leverage": value if isinstance(value, int) else None,
+                    "message": f"asked for {lev}x, Vest answered {answer!r}"}
         log.info("vest %s leverage %s -> %dx", self._who, market.symbol, lev)
         return {"status": "ok", "leverage": lev, "margin_mode": "cross", "symbol": market.symbol}
 
