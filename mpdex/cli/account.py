@@ -7,12 +7,12 @@ used where the exchange declares the ``positions`` capability.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import exchange_factory
 
-from .output import fmt_time, format_table
+from .output import fmt_money, fmt_price, fmt_time, format_table
 from .session import Context, Report
 
 __all__ = [
@@ -62,32 +62,32 @@ async def marks_for(ex: Any, symbols: Iterable[str]) -> dict[str, float]:
 
 
 def position_table(positions: Sequence[dict[str, Any]], marks: dict[str, Any]) -> list[str]:
+    """One row per position, with the leverage and the margin it holds (``-`` where the
+    venue does not report them)."""
     return format_table(
-        ("symbol", "side", "size", "entry", "mark", "uPnL", "liq. price"),
+        ("symbol", "side", "size", "entry", "mark", "uPnL", "liq. price", "lev.", "margin"),
         [
-            (p["symbol"], p["side"], p["size"], p.get("entry_price"), marks.get(p["symbol"]),
-             p.get("unrealized_pnl"), p.get("liquidation_price"))
+            (p["symbol"], p["side"], p["size"], fmt_price(p.get("entry_price")), fmt_price(marks.get(p["symbol"])),
+             fmt_money(p.get("unrealized_pnl")), fmt_price(p.get("liquidation_price")), p.get("leverage"),
+             fmt_money(p.get("margin_used")))
             for p in positions
         ],
     )
 
 
-def short_id(value: Any) -> str:
-    text = str(value or "-")
-    return f"{text[:10]}…{text[-4:]}" if len(text) > 18 else text
-
-
-def orders_table(orders: Sequence[dict[str, Any]], *, full_ids: bool = True) -> list[str]:
-    shown: Callable[[Any], str] = (lambda v: str(v or "-")) if full_ids else short_id
+def orders_table(orders: Sequence[dict[str, Any]]) -> list[str]:
+    """One row per order and, under it, its full order id and client order id — both are
+    accepted by ``--module cancel --order-id``."""
     return format_table(
-        ("symbol", "side", "type", "size", "filled", "price", "reduce", "status", "order id", "client id", "created"),
+        ("symbol", "side", "type", "size", "filled", "price", "r/o", "status", "created"),
         [
             (o.get("symbol"), o.get("side"), o.get("order_type"), o.get("size"), o.get("filled_size"),
-             o.get("price"), "yes" if o.get("reduce_only") else "no", o.get("status"),
-             shown(o.get("order_id") or o.get("id")), str(o.get("client_order_id") or "-"),
+             fmt_price(o.get("price")), "yes" if o.get("reduce_only") else "no", o.get("status"),
              fmt_time(o.get("created_at")))
             for o in orders
         ],
+        notes=[f"id {o.get('order_id') or o.get('id') or '-'}  client {o.get('client_order_id') or '-'}"
+               for o in orders],
     )
 
 
@@ -108,14 +108,14 @@ async def cmd_check(ctx: Context) -> Report:
     quote = await collateral_quote(ex, positions)
     lines = [f"Collateral ({quote})"]
     lines += format_table(
-        ("total", "available", "unrealized PnL"),
-        [(collateral.get("total_collateral"), collateral.get("available_collateral"),
-          collateral.get("unrealized_pnl"))],
+        ("total", "available", "unrealized PnL", "margin used"),
+        [(fmt_money(collateral.get("total_collateral")), fmt_money(collateral.get("available_collateral")),
+          fmt_money(collateral.get("unrealized_pnl")), fmt_money(collateral.get("margin_used")))],
     )
     lines += ["", "Positions" + (f" ({symbol})" if symbol else "")]
     lines += position_table(positions, marks)
     lines += ["", "Open orders" + (f" ({symbol})" if symbol else "")]
-    lines += orders_table(orders, full_ids=False)
+    lines += orders_table(orders)
     data = {
         "collateral": dict(collateral, quote=quote),
         "positions": [dict(p, mark_price=marks.get(p["symbol"])) for p in positions],

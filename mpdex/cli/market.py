@@ -14,7 +14,7 @@ from typing import Any
 from mpdex.errors import NotSupported
 
 from .account import capabilities, resolve_symbol
-from .output import fmt_num, fmt_time, format_pairs, format_table
+from .output import fmt_num, fmt_price, fmt_time, format_pairs, format_table
 from .session import Context, Report
 
 __all__ = ["cmd_price", "cmd_book", "cmd_symbols", "cmd_funding"]
@@ -40,8 +40,8 @@ async def cmd_price(ctx: Context) -> Report:
                 "index_price": None, "funding_rate": None}
     lines = format_pairs([
         ("symbol", info.get("symbol") or symbol),
-        ("mark", info.get("mark_price")),
-        ("index", info.get("index_price")),
+        ("mark", fmt_price(info.get("mark_price"))),
+        ("index", fmt_price(info.get("index_price"))),
         ("funding (1h)", _per_hour(info)),
     ])
     return Report(info, lines)
@@ -57,7 +57,7 @@ async def cmd_book(ctx: Context) -> Report:
     for i in range(max(len(bids), len(asks))):
         bid = bids[i] if i < len(bids) else (None, None)
         ask = asks[i] if i < len(asks) else (None, None)
-        rows.append((bid[1], bid[0], ask[0], ask[1]))
+        rows.append((bid[1], fmt_price(bid[0]), fmt_price(ask[0]), ask[1]))
     lines = [f"Order book {symbol} (top {depth}, {fmt_time(book.get('time'))})"]
     lines += format_table(("bid size", "bid", "ask", "ask size"), rows)
     return Report({"symbol": symbol, "bids": bids, "asks": asks, "time": book.get("time")}, lines)

@@ -1,8 +1,11 @@
 """What the CLI prints: numbers without float noise, aligned tables, JSON documents, and
 redaction of every secret the command has seen.
 
-Numbers are shown as plain decimals (no exponent, no ``0.30000000000000004``); numeric
-columns are right-aligned, text columns left-aligned; JSON drops raw payloads.
+Numbers are shown as plain decimals (no exponent, no ``0.30000000000000004``); prices
+with at most ``PRICE_DIGITS`` significant digits and money with at most ``MONEY_DECIMALS``
+places, so an average fill of ``96958.96666667`` shows as ``96958.967`` (JSON keeps every
+digit). Numeric columns align on the decimal point, text columns are left-aligned, and the
+tables the modules print are laid out to fit ``WIDTH`` columns. JSON drops raw payloads.
 """
 from __future__ import annotations
 
@@ -11,13 +14,16 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from .keys import is_secret_field, key_items
 
 __all__ = [
+    "WIDTH",
     "fmt_num",
+    "fmt_price",
+    "fmt_money",
     "fmt_time",
     "format_table",
     "format_pairs",
@@ -25,6 +31,12 @@ __all__ = [
     "Secrets",
     "RedactingFormatter",
 ]
+
+#: the terminal width the tables are laid out for
+WIDTH = 100
+PRICE_DIGITS = 8
+MONEY_DECIMALS = 6
+
 
 def fmt_num(value: Any) -> str:
     """A number as a plain decimal string without float noise or exponent; ``-`` for None."""
@@ -46,6 +58,36 @@ def fmt_num(value: Any) -> str:
     return str(value)
 
 
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        return Decimal(f"{value:.15g}") if math.isfinite(value) else None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value) if Decimal(value).is_finite() else None
+    return None
+
+
+def fmt_price(value: Any) -> str:
+    """A price with at most ``PRICE_DIGITS`` significant digits (integer digits always kept)."""
+    number = _decimal(value)
+    if number is None or number == 0:
+        return fmt_num(value)
+    exponent = number.adjusted() - PRICE_DIGITS + 1
+    if exponent < 0:
+        number = number.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN)
+    return fmt_num(number)
+
+
+def fmt_money(value: Any) -> str:
+    """An amount of the quote currency with at most ``MONEY_DECIMALS`` places."""
+    number = _decimal(value)
+    if number is None:
+        return fmt_num(value)
+    places = Decimal(1).scaleb(-MONEY_DECIMALS)
+    return fmt_num(number.quantize(places, rounding=ROUND_HALF_EVEN) if number != number.quantize(places) else number)
+
+
 def fmt_time(ms: Any) -> str:
     if not isinstance(ms, (int, float)) or isinstance(ms, bool) or ms <= 0:
         return "-"
@@ -61,26 +103,46 @@ def _is_numeric(text: str) -> bool:
     return True
 
 
-def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "  ") -> list[str]:
-    """Aligned plain-text table: numeric columns right-aligned, the rest left-aligned."""
+def _on_the_point(cells: Sequence[str]) -> list[str]:
+    """One numeric column padded so the decimal points line up (``-`` stays at the right)."""
+    numbers = [c for c in cells if _is_numeric(c)]
+    whole = max(len(c.partition(".")[0]) for c in numbers)
+    frac = max(len(c.partition(".")[2]) + 1 if "." in c else 0 for c in numbers)
+    out = []
+    for c in cells:
+        if _is_numeric(c):
+            left, dot, right = c.partition(".")
+            out.append(left.rjust(whole) + (dot + right).ljust(frac))
+        else:
+            out.append(c.rjust(whole + frac))
+    return out
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "  ",
+                 notes: Sequence[str | None] | None = None) -> list[str]:
+    """Aligned plain-text table: numeric columns aligned on the decimal point and to the
+    right under their header, the rest left-aligned. Cells that are not strings go through
+    ``fmt_num`` (callers format prices and money with ``fmt_price``/``fmt_money``).
+    ``notes[i]``, when given, is printed on its own line under row ``i`` (e.g. a long id)."""
     cells = [[c if isinstance(c, str) else fmt_num(c) for c in row] for row in rows]
     if not cells:
         return [f"{indent}(none)"]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    right = [
-        all(cell == "-" or _is_numeric(cell) for cell in (row[i] for row in cells))
-        and any(_is_numeric(row[i]) for row in cells)
-        for i in range(len(headers))
-    ]
+    columns = [[row[i] for row in cells] for i in range(len(headers))]
+    numeric = [all(c == "-" or _is_numeric(c) for c in col) for col in columns]  # all "-": a number column too
+    columns = [_on_the_point(col) if num and any(c != "-" for c in col) else col
+               for col, num in zip(columns, numeric, strict=True)]
+    widths = [max(len(h), *(len(c) for c in col)) for h, col in zip(headers, columns, strict=True)]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)]
+        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, numeric, strict=True)]
         return (indent + "  ".join(parts)).rstrip()
 
-    return [line(headers)] + [line(row) for row in cells]
+    out = [line(headers)]
+    for r in range(len(cells)):
+        out.append(line([col[r] for col in columns]))
+        if notes is not None and notes[r]:
+            out.append(f"{indent}  {notes[r]}")
+    return out
 
 
 def format_pairs(pairs: Sequence[tuple[str, Any]], *, indent: str = "  ") -> list[str]:

@@ -201,12 +201,12 @@ async def ask_confirmation(prompt: str) -> bool:
 
 
 def banner(ctx: Context) -> str | None:
-    """The first line of text output: paper or live, and which account."""
+    """The first lines of text output: paper or live, where, and which account."""
     account = short_address(account_address(ctx.key, ctx.venue.spec)) or "-"
     if ctx.paper is not None:
         where = ctx.paper.rest_url.split("//", 1)[-1].split("/", 1)[0]
         who = f", account {account}" if ctx.key is not None else ""
-        return f"[PAPER] paper exchange on {where}, ledger {ctx.paper_db}{who} — no real money"
+        return f"[PAPER] paper exchange on {where}{who} — no real money\n        ledger {ctx.paper_db}"
     if ctx.key is None:
         return None
     network = dict(key_items(ctx.key)).get("network")

@@ -15,7 +15,7 @@ from mpdex.errors import ConfigError
 
 from .account import all_positions, marks_for, position_table, resolve_symbol
 from .arguments import positive_decimal
-from .output import fmt_num, format_pairs, format_table
+from .output import fmt_num, fmt_price, format_pairs, format_table
 from .session import Aborted, Context, Report
 
 __all__ = ["order_result_lines", "cancel_table", "cmd_order", "cmd_close", "cmd_cancel", "cmd_leverage"]
@@ -30,9 +30,9 @@ def order_result_lines(res: dict[str, Any]) -> list[str]:
     if "filled_size" in res:
         filled = fmt_num(res.get("filled_size"))
         if res.get("avg_price") is not None:
-            filled += f" @ {fmt_num(res.get('avg_price'))}"
+            filled += f" @ {fmt_price(res.get('avg_price'))}"
         pairs.append(("filled", filled))
-    pairs.append(("price cap" if kind == "market" else "limit price", res.get("price")))
+    pairs.append(("price cap" if kind == "market" else "limit price", fmt_price(res.get("price"))))
     pairs.append(("order id", str(res.get("order_id") or res.get("id") or "-")))
     pairs.append(("client order id", str(res.get("client_order_id") or "-")))
     return format_pairs(pairs)
@@ -120,7 +120,8 @@ async def cmd_close(ctx: Context) -> Report:
                 (c["symbol"], c["position"]["side"], c["position"]["size"],
                  f"{(c['order'] or {}).get('side', '-')} market",
                  (c["order"] or {}).get("status", "-"), (c["order"] or {}).get("filled_size"),
-                 (c["order"] or {}).get("avg_price"), str((c["order"] or {}).get("client_order_id") or "-"))
+                 fmt_price((c["order"] or {}).get("avg_price")),
+                 str((c["order"] or {}).get("client_order_id") or "-"))
                 for c in closed
             ],
         )

@@ -101,6 +101,7 @@ def test_check_order_check_close_check_on_one_paper_account(tmp_path):
 
     text = run("--module", "check").stdout
     assert text.startswith("[PAPER] paper exchange on 127.0.0.1:")
+    assert max(len(line) for line in text.splitlines()) <= 100, text
     assert "no real money" in text.splitlines()[0]
     position_row = next(line for line in text.splitlines() if line.startswith("  BTC-PERP  long"))
     assert position_row.split()[2] == "0.01"
