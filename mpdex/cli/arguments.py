@@ -39,7 +39,8 @@ DEFAULT_EXCHANGE = "vest"
 MODULES: dict[str, str] = {
     "check": "collateral (total, available, unrealized PnL), open positions and open orders",
     "order": "place an order: --coin, --side, --amount [--price for a limit order] "
-    "[--reduce-only] [--tif] [--slippage]; prints the result and the position after it",
+    "[--reduce-only] [--tif] [--slippage] [--strict]; shows any rounding before sending; prints the fill, "
+    "fee, realised PnL and the position after it",
     "close": "close the position in --coin (or --all) with a reduce-only market order "
     "[--cancel-orders cancels that market's open orders first]",
     "price": "mark price, index price and hourly funding rate of --coin",
@@ -61,7 +62,7 @@ OPTIONAL_MODULES = ("register",)
 #: module-specific options each module accepts; anything else given is a usage error
 MODULE_OPTIONS: dict[str, tuple[str, ...]] = {
     "check": ("coin",),
-    "order": ("coin", "side", "amount", "price", "reduce_only", "tif", "slippage"),
+    "order": ("coin", "side", "amount", "price", "reduce_only", "tif", "slippage", "strict"),
     "close": ("coin", "all", "cancel_orders"),
     "price": ("coin",),
     "book": ("coin", "depth"),
@@ -139,6 +140,9 @@ def _options(venue: Venue) -> dict[str, _Option]:
         "slippage": _Option(("--slippage",), "order", {
             "metavar": "FRACTION",
             "help": "market order price cap as a fraction of mark, e.g. 0.01 = 1%% (default: the exchange's)"}),
+        "strict": _Option(("--strict",), "order", {
+            "action": "store_true",
+            "help": "refuse the order if its size or price would be rounded (default: round and say so)"}),
         "cancel_orders": _Option(("--cancel-orders",), "order",
                                  {"action": "store_true", "help": "close: cancel the market's open orders first"}),
         "order_id": _Option(("--order-id",), "order",

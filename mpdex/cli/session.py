@@ -88,6 +88,8 @@ class Context:
     progress: Progress = dataclasses.field(default_factory=Progress)
     confirm: Callable[[str], Awaitable[bool]] = _ask
     root: Path | None = None  # where keys/ lives (the entry point's directory)
+    #: one line for the user on stderr (redacted), e.g. what is about to be rounded
+    note: Callable[[str], None] = dataclasses.field(default=lambda text: None)
     prog: str = "mpdex"
 
     @property
@@ -126,6 +128,11 @@ def _paper_class(venue: Venue) -> Any:
     return exchange_factory._resolve(venue.spec.paper)
 
 
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 @contextlib.asynccontextmanager
 async def open_exchange(name: str, key: Any) -> AsyncIterator[Any]:
     ex = await exchange_factory.create_exchange(name, key)
@@ -139,7 +146,8 @@ async def open_exchange(name: str, key: Any) -> AsyncIterator[Any]:
 async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Progress, *,
                        root: Path | None = None, prog: str = "mpdex") -> AsyncIterator[Context]:
     """Yield a ``Context`` with the exchange open (paper venue too); all closed on the way out."""
-    ctx = Context(args=args, secrets=secrets, progress=progress, root=root, prog=prog)
+    ctx = Context(args=args, secrets=secrets, progress=progress, root=root, prog=prog,
+                  note=lambda text: _to_stderr(secrets.redact(text)))
     venue: Venue = args.venue
     if args.paper:
         paper_cls = _paper_class(venue)

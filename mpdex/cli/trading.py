@@ -15,27 +15,37 @@ from mpdex.errors import ConfigError
 
 from .account import all_positions, marks_for, position_table, resolve_symbol
 from .arguments import positive_decimal
-from .output import fmt_num, fmt_price, format_pairs, format_table
+from .output import fmt_money, fmt_num, fmt_price, format_pairs, format_table
 from .session import Aborted, Context, Report
 
 __all__ = ["order_result_lines", "cancel_table", "cmd_order", "cmd_close", "cmd_cancel", "cmd_leverage"]
 
 
-def order_result_lines(res: dict[str, Any]) -> list[str]:
+def order_result_lines(res: dict[str, Any], quote: str) -> list[str]:
+    """The order as the exchange recorded it: what was adjusted on the way, the fill, the
+    fee and the realised PnL (when the venue reports them)."""
     kind = res.get("order_type", "")
     pairs: list[tuple[str, Any]] = [
         ("order", f"{res.get('side')} {fmt_num(res.get('size'))} {res.get('symbol')} {kind}"),
-        ("status", str(res.get("status"))),
     ]
+    for i, note in enumerate(res.get("adjustments") or []):
+        pairs.append(("adjusted" if i == 0 else "", note))
+    pairs.append(("status", str(res.get("status"))))
     if "filled_size" in res:
         filled = fmt_num(res.get("filled_size"))
         if res.get("avg_price") is not None:
             filled += f" @ {fmt_price(res.get('avg_price'))}"
         pairs.append(("filled", filled))
+    pairs += _money_pairs(res, quote)
     pairs.append(("price cap" if kind == "market" else "limit price", fmt_price(res.get("price"))))
     pairs.append(("order id", str(res.get("order_id") or res.get("id") or "-")))
     pairs.append(("client order id", str(res.get("client_order_id") or "-")))
     return format_pairs(pairs)
+
+
+def _money_pairs(res: dict[str, Any], quote: str) -> list[tuple[str, Any]]:
+    return [(label, f"{fmt_money(res[field])} {quote}") for label, field in (("fee", "fee"), ("realised PnL", "realized_pnl"))
+            if res.get(field) is not None]
 
 
 def cancel_table(results: Sequence[dict[str, Any]]) -> list[str]:
@@ -53,6 +63,16 @@ def _by_symbol(orders: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[st
     return sorted(groups.items())
 
 
+def describe_plan(plan: Any) -> str:
+    """``limit sell 0.01 BTC-PERP at 99000.5 FOK reduce-only``: what will be signed."""
+    what = f"{plan.order_type} {plan.side} {fmt_num(plan.size)} {plan.symbol}"
+    if plan.order_type == "limit":
+        what += f" at {fmt_num(plan.price)}" + (f" {plan.time_in_force}" if plan.time_in_force else "")
+    if plan.reduce_only:
+        what += " reduce-only"
+    return what
+
+
 async def cmd_order(ctx: Context) -> Report:
     ex, a = ctx.exchange, ctx.args
     amount = positive_decimal(a.amount, "amount")
@@ -60,24 +80,27 @@ async def cmd_order(ctx: Context) -> Report:
     slippage = positive_decimal(a.slippage, "slippage")
     symbol = await resolve_symbol(ctx, a.coin)
     kind = "limit" if price is not None else "market"
+    # the exchange checks and rounds the order exactly as create_order will, sending nothing:
+    # every rounding is shown before anything is sent (--strict refuses instead)
+    plan = await ex.prepare_order(symbol, a.side, amount, price, kind, is_reduce_only=bool(a.reduce_only),
+                                  time_in_force=a.tif, slippage=slippage, strict=bool(a.strict))
+    adjusted = "; ".join(plan.adjustments)
     if ctx.live and not a.yes:
-        mark = await ex.get_mark_price(symbol)
-        what = f"{kind} {a.side} {fmt_num(amount)} {symbol}"
-        if price is not None:
-            what += f" at {fmt_num(price)}" + (f" {a.tif}" if a.tif else "")
-        if a.reduce_only:
-            what += " reduce-only"
-        if not await ctx.confirm(f"LIVE {what} (mark {fmt_num(mark)}). Send it?"):
+        mark = plan.mark if plan.mark is not None else await ex.get_mark_price(plan.symbol)
+        extra = f"; {adjusted}" if adjusted else ""
+        if not await ctx.confirm(f"LIVE {describe_plan(plan)} (mark {fmt_price(mark)}){extra}. Send it?"):
             raise Aborted
-    ctx.progress.sending = f"sending the {kind} {a.side} order for {fmt_num(amount)} {symbol}"
+    elif adjusted:
+        ctx.note(f"note: {adjusted}")
+    ctx.progress.sending = f"sending the {kind} {a.side} order for {fmt_num(plan.size)} {plan.symbol}"
     result = await ex.create_order(
         symbol, a.side, amount, price, kind,
-        is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage,
+        is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage, strict=bool(a.strict),
     )
-    symbol = result.get("symbol") or symbol
+    symbol = result.get("symbol") or plan.symbol
     position = await ex.get_position(symbol)
     marks = await marks_for(ex, [symbol]) if position else {}
-    lines = ["Order"] + order_result_lines(result)
+    lines = ["Order"] + order_result_lines(result, ex.get_perp_quote(symbol))
     lines += ["", f"Position after the order ({symbol})"]
     lines += position_table([position], marks) if position else ["  flat"]
     data = {"order": result, "position": dict(position, mark_price=marks.get(symbol)) if position else None}
@@ -125,6 +148,10 @@ async def cmd_close(ctx: Context) -> Report:
                 for c in closed
             ],
         )
+        for c in closed:
+            money = _money_pairs(c["order"] or {}, ex.get_perp_quote(c["symbol"]))
+            if money:
+                lines.append(f"  {c['symbol']}: " + ", ".join(f"{label} {value}" for label, value in money))
     else:
         lines.append(f"No open position{' in ' + symbol if symbol else 's'}; nothing to close.")
     after = await all_positions(ex, symbol)

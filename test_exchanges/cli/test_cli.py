@@ -18,6 +18,7 @@ import pytest
 import exchange_factory
 from mpdex.cli import account, app, arguments, keys, output, session, trading
 from mpdex.errors import ConfigError, InsufficientMargin, InvalidOrder
+from mpdex.orders import OrderPlan
 from test_exchanges.conftest import ROOT
 from wrappers.vest_keys import VestKey
 
@@ -307,6 +308,16 @@ class MemoryExchange:
     async def get_mark_price(self, symbol: str) -> float:
         return 96950.0
 
+    async def prepare_order(self, symbol: str, side: str, amount: Any, price: Any = None, order_type: Any = None, *,
+                            is_reduce_only: bool = False, time_in_force: str | None = None, slippage: Any = None,
+                            strict: bool = False) -> OrderPlan:
+        """An exact venue: nothing is rounded (sends nothing, so it is not recorded in ``calls``)."""
+        size = Decimal(str(amount))
+        return OrderPlan(symbol=symbol, side=side, order_type="limit" if price is not None else "market", size=size,
+                         price=Decimal(str(price)) if price is not None else Decimal("97920"),
+                         time_in_force=time_in_force, reduce_only=is_reduce_only, requested_size=size,
+                         requested_price=None if price is None else Decimal(str(price)))
+
     async def create_order(self, symbol: str, side: str, amount: Any, price: Any = None,
                            order_type: str = "market", **kw: Any) -> dict[str, Any]:
         self.calls.append(("create_order", (symbol, side, amount, price, order_type, kw)))
@@ -372,7 +383,8 @@ async def test_live_order_sends_exact_decimals_after_yes_and_shows_the_position(
     ctx, ex = make_ctx(argv, answer=True)
     report = await trading.cmd_order(ctx)
     assert ex.calls == [("create_order", ("BTC-PERP", "sell", Decimal("0.010"), Decimal("99000.5"), "limit",
-                                          {"is_reduce_only": True, "time_in_force": "FOK", "slippage": None}))]
+                                          {"is_reduce_only": True, "time_in_force": "FOK", "slippage": None,
+                                           "strict": False}))]
     text = "\n".join(report.lines)
     assert "filled           0.01 @ 96951.5" in text and "client order id  222" in text
     assert "Position after the order (BTC-PERP)" in text and "BTC-PERP  long" in text

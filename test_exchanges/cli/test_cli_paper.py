@@ -203,6 +203,13 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     assert [(c["order_id"], c["status"]) for c in cancelled["cancelled"]] == [(placed["order"]["order_id"], "ok")]
     assert run("--module", "orders")["open_orders"] == []
 
+    # the real library rounds 0.00015 BTC to its 0.0001 step: --strict refuses, nothing is placed
+    assert app.main([*base, "--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.00015",
+                     "--strict"]) == 1
+    out, err = capsys.readouterr()
+    assert "size 0.00015 rounded down to 0.0001 (step 0.0001 on BTC-PERP); strict mode refuses to round" in err
+    assert run("--module", "check", "--coin", "BTC")["positions"] == []
+
     # one text run: the paper banner is the first line on stdout
     assert app.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
     out = capsys.readouterr().out

@@ -6,12 +6,15 @@ Driven against an in-memory exchange (``MemoryExchange`` from test_cli) or in pr
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from mpdex.cli import account, output
-from test_exchanges.cli.test_cli import make_ctx
+from mpdex.cli import account, output, session, trading
+from mpdex.errors import InvalidOrder
+from mpdex.orders import MarketRules, OrderPlan, StepGrid, normalize_order
+from test_exchanges.cli.test_cli import MemoryExchange, make_ctx
 
 LONG_ID = "0x5f2b6c0d9a1e4b7c8d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
 
@@ -92,3 +95,104 @@ async def test_orders_lists_full_ids_in_100_columns():
     report = await account.cmd_orders(ctx)
     assert max(len(line) for line in report.lines) <= output.WIDTH
     assert f"    id {LONG_ID}  client 1767225600123" in report.lines
+
+
+# --------------------------------------------------------------------------- rounding, fees, realised PnL
+
+
+class RoundingExchange(MemoryExchange):
+    """MemoryExchange with Vest-like rules (size step 0.0001, tick 0.1) normalised by the
+    library's own ``normalize_order``; its results carry what the library's do."""
+
+    RULES = MarketRules(symbol="BTC-PERP", size_step=Decimal("0.0001"), min_size=Decimal("0.0001"),
+                        price_grid=StepGrid(Decimal("0.1")), limit_tifs=("GTC", "FOK"))
+
+    async def prepare_order(self, symbol: str, side: str, amount: Any, price: Any = None, order_type: Any = None,
+                            **kw: Any) -> OrderPlan:
+        async def mark() -> Decimal:
+            return Decimal("96950")
+
+        return await normalize_order(self.RULES, side, amount, price, order_type, slippage=Decimal("0.01"),
+                                     mark=mark, venue="Memory", is_reduce_only=kw.get("is_reduce_only", False),
+                                     time_in_force=kw.get("time_in_force"), strict=kw.get("strict", False))
+
+    async def create_order(self, symbol: str, side: str, amount: Any, price: Any = None,
+                           order_type: str = "market", **kw: Any) -> dict[str, Any]:
+        plan = await self.prepare_order(symbol, side, amount, price, order_type, **kw)
+        self.calls.append(("create_order", (symbol, side, amount, price, order_type, kw)))
+        return {"id": "0xo2", "order_id": "0xo2", "client_order_id": "222", "symbol": plan.symbol, "side": side,
+                "size": float(plan.size), "price": float(plan.price), "order_type": plan.order_type,
+                "status": "FILLED", "filled_size": float(plan.size), "avg_price": 96958.96666667,
+                "fee": 0.0009695896666667, "realized_pnl": -0.12, "requested_size": float(plan.requested_size),
+                "adjustments": list(plan.adjustments), "raw": {}}
+
+    async def close_position(self, symbol: str, position: Any = None, **kw: Any) -> dict[str, Any]:
+        result = await super().close_position(symbol, position, **kw)
+        return dict(result, fee=0.00969495, realized_pnl=-0.0155)
+
+
+def rounding_ctx(argv: list[str], *, answer: bool | None = None, paper: bool = False):
+    ctx, memory = make_ctx(argv, answer=answer, paper=paper)
+    ex = RoundingExchange()
+    ex.asked = memory.asked  # type: ignore[attr-defined]
+    ctx.exchange = ex
+    notes: list[str] = []
+
+    def note(text: str) -> None:
+        notes.append(f"{text} (sent so far: {len(ex.calls)})")
+
+    ctx.note = note
+    return ctx, ex, notes
+
+
+ORDER = ["--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.00015", "--price", "90000.05"]
+ROUNDED = ("size 0.00015 rounded down to 0.0001 (step 0.0001 on BTC-PERP); "
+           "price 90000.05 rounded down to 90000 (tick 0.1, in your favour)")
+
+
+async def test_paper_order_says_what_was_rounded_before_sending_and_in_the_result():
+    ctx, ex, notes = rounding_ctx(ORDER, paper=True)
+    report = await trading.cmd_order(ctx)
+    assert notes == [f"note: {ROUNDED} (sent so far: 0)"]  # one line, before anything was sent
+    assert [c[0] for c in ex.calls] == ["create_order"]
+    assert ex.calls[0][1][2] == Decimal("0.00015")  # the request goes out as asked: the library rounds it once
+    text = "\n".join(report.lines)
+    assert "  order            buy 0.0001 BTC-PERP limit" in text
+    assert "  adjusted         size 0.00015 rounded down to 0.0001 (step 0.0001 on BTC-PERP)" in text
+    assert "                   price 90000.05 rounded down to 90000 (tick 0.1, in your favour)" in text
+    assert report.data["order"]["requested_size"] == 0.00015
+
+
+async def test_live_confirmation_shows_the_rounding_and_what_will_be_sent():
+    ctx, ex, notes = rounding_ctx(ORDER, answer=False)
+    with pytest.raises(session.Aborted):
+        await trading.cmd_order(ctx)
+    assert ex.calls == [] and notes == []
+    assert ex.asked == [f"LIVE limit buy 0.0001 BTC-PERP at 90000 GTC (mark 96950); {ROUNDED}. Send it?"]  # type: ignore[attr-defined]
+
+
+async def test_strict_refuses_to_round_before_asking_or_sending():
+    ctx, ex, notes = rounding_ctx([*ORDER, "--strict"], answer=True)
+    with pytest.raises(InvalidOrder, match=r"size 0.00015 rounded down to 0.0001 .*strict mode refuses to round"):
+        await trading.cmd_order(ctx)
+    assert ex.calls == [] and ex.asked == [] and notes == []  # type: ignore[attr-defined]
+    exact = ["--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.0002", "--price", "90000.1",
+             "--strict", "--yes"]
+    ctx, ex, notes = rounding_ctx(exact)
+    await trading.cmd_order(ctx)
+    assert ex.calls[0][1][5]["strict"] is True and notes == []
+
+
+async def test_order_and_close_print_the_fee_and_realised_pnl():
+    ctx, ex, _ = rounding_ctx(["--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.0001"],
+                              paper=True)
+    report = await trading.cmd_order(ctx)
+    text = "\n".join(report.lines)
+    assert "  filled           0.0001 @ 96958.967" in text
+    assert "  fee              0.00097 USDC" in text
+    assert "  realised PnL     -0.12 USDC" in text
+    assert report.data["order"]["fee"] == 0.0009695896666667  # JSON keeps every digit
+
+    ctx, ex, _ = rounding_ctx(["--module", "close", "--coin", "BTC", "--yes"])
+    report = await trading.cmd_close(ctx)
+    assert "  BTC-PERP: fee 0.009695 USDC, realised PnL -0.0155 USDC" in report.lines
