@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import exchange_factory
+import mpdex
 from exchange_factory import VenueSpec
 from mpdex.errors import ConfigError, InvalidOrder
 
@@ -191,16 +192,19 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
             "Live order/close ask for confirmation unless --yes; a failed command is never retried."
         )
     else:
-        description = f"--module {module}: {MODULES[module]}"
-        epilog = "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted."
+        description = textwrap.fill(f"--module {module}: {MODULES[module]}", width=96, break_on_hyphens=False)
+        epilog = (f"`{run} --help` lists every module.\n"
+                  "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted.")
     parser = argparse.ArgumentParser(prog=prog if module is None else f"{prog} --module {module}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=description, epilog=epilog)
     parser.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower,
                         choices=exchange_factory.implemented_venues(),
                         help=f"exchange to use (default: {DEFAULT_EXCHANGE})")
+    parser.add_argument("--version", action="version", version=f"mpdex-vest {mpdex.__version__}")
     parser.add_argument("--module", "-m", required=True, choices=list(venue.modules), metavar="MODULE",
-                        help="what to do: " + ", ".join(venue.modules) + " (described below)")
+                        help="what to do: " + ", ".join(venue.modules)
+                        + (" (described below)" if module is None else ""))
 
     options = _options(venue)
     wanted = list(options) if module is None else list(MODULE_OPTIONS[module])
@@ -254,6 +258,8 @@ def parse_args(argv: Sequence[str] | None = None, *, prog: str = "mpdex") -> arg
     pre = _pre_parse(raw)
     name = pre.exchange if pre.exchange in exchange_factory.implemented_venues() else DEFAULT_EXCHANGE
     venue = _venue_for(name)
+    if pre.help and pre.module in venue.modules:
+        build_parser(venue, module=pre.module, prog=prog).parse_args(raw)  # prints the module's help, exits 0
     parser = build_parser(venue, prog=prog)
     args = parser.parse_args(raw)
     args.venue = venue

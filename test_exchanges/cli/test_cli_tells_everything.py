@@ -5,16 +5,22 @@ where it connects and what it waits for — and tables that fit 100 columns.
 Driven against an in-memory exchange (``MemoryExchange`` from test_cli) or in process."""
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mpdex.cli import account, output, session, trading
+from mpdex.cli import account, arguments, output, session, trading
 from mpdex.errors import InvalidOrder
 from mpdex.orders import MarketRules, OrderPlan, StepGrid, normalize_order
 from test_exchanges.cli.test_cli import MemoryExchange, make_ctx
+from test_exchanges.conftest import ROOT
 
 LONG_ID = "0x5f2b6c0d9a1e4b7c8d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
 
@@ -196,3 +202,51 @@ async def test_order_and_close_print_the_fee_and_realised_pnl():
     ctx, ex, _ = rounding_ctx(["--module", "close", "--coin", "BTC", "--yes"])
     report = await trading.cmd_close(ctx)
     assert "  BTC-PERP: fee 0.009695 USDC, realised PnL -0.0155 USDC" in report.lines
+
+
+# --------------------------------------------------------------------------- help, version, console script
+
+
+@pytest.mark.parametrize("argv", [["--module", "order", "--help"], ["-h", "-m", "order"]])
+def test_module_help_shows_that_modules_options_only(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        arguments.parse_args(argv, prog="main.py")
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: main.py --module order")
+    for flag in ("--coin", "--side", "--amount", "--price", "--reduce-only", "--tif", "--slippage", "--strict",
+                 "--yes", "--paper", "--json"):
+        assert flag in text
+    for flag in ("--depth", "--limit", "--cancel-orders", "--order-id", "--leverage", "--network", "--expiry-days",
+                 "--force", "--all"):
+        assert flag not in text
+    assert "place an order" in text and "check " not in text  # no list of the other modules
+
+
+def test_version_has_one_source(capsys):
+    import importlib.metadata
+
+    import mpdex
+
+    with pytest.raises(SystemExit) as info:
+        arguments.parse_args(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mpdex-vest {mpdex.__version__}"
+    assert importlib.metadata.version("mpdex-vest") == mpdex.__version__  # setup.py reads mpdex/__init__.py
+    setup = (ROOT / "setup.py").read_text()
+    assert mpdex.__version__ not in setup and "version=VERSION" in setup
+
+
+def test_console_script_mpdex_is_main_py(tmp_path):
+    script = Path(sys.executable).parent / "mpdex"
+    assert script.exists(), "the console script is missing: reinstall with pip install -e ."
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path))
+    runs = [subprocess.run([*cmd, "--paper", "--json", "--module", "price", "--coin", "BTC"], capture_output=True,
+                           text=True, timeout=60, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL)
+            for cmd in ([str(script)], [sys.executable, str(ROOT / "main.py")])]
+    for proc in runs:
+        assert proc.returncode == 0, proc.stderr
+    docs = [json.loads(p.stdout) for p in runs]
+    assert docs[0]["symbol"] == docs[1]["symbol"] == "BTC-PERP" and docs[0]["mark_price"] > 0
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
+    assert version.stdout.startswith("mpdex-vest ")
