@@ -1,7 +1,8 @@
 """Running one command: logging, the session, the module, what is printed and the exit code.
 
-stdout carries only the result — aligned tables, or one JSON document with ``--json``;
-everything else (the error line, library logs) goes to stderr, redacted. Exit codes: 0
+stdout carries only the result — aligned tables, or one JSON document with ``--json`` (a
+failure too: ``{"error": {"type", "code", "message"}}``); everything else (the error line,
+notes, what is being waited for, library logs) goes to stderr, redacted. Exit codes: 0
 success, 1 exchange or input error, 2 usage error, 130 Ctrl-C. A failed command is never
 retried here.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -16,15 +18,18 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from mpdex.errors import MpdexError, OrderStateUnknown
+from mpdex.errors import BadSymbol, MpdexError, NetworkError, OrderStateUnknown
 
 from . import account, market, register, trading
-from .arguments import parse_args, validate_inputs
+from .arguments import DEFAULT_EXCHANGE, parse_args, validate_inputs
 from .output import RedactingFormatter, Secrets, to_jsonable
-from .session import Aborted, Context, Progress, Report, banner, open_session
+from .progress import Activity
+from .session import Aborted, Context, Report, banner, open_session
 
-__all__ = ["EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED", "COMMANDS", "main", "run", "error_line"]
+__all__ = ["EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED", "COMMANDS", "main", "run", "error_line",
+           "error_document"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -56,18 +61,23 @@ def setup_logging(args: argparse.Namespace, secrets: Secrets) -> None:
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-async def _run(args: argparse.Namespace, secrets: Secrets, progress: Progress, out: Callable[[str], None], *,
+async def _run(args: argparse.Namespace, secrets: Secrets, activity: Activity, out: Callable[[str], None], *,
                root: Path | None, prog: str) -> int:
-    async with open_session(args, secrets, progress, root=root, prog=prog) as ctx:
-        head = banner(ctx)
-        if head and args.json and ctx.paper is not None:
-            sys.stderr.write(secrets.redact(head) + "\n")
-        report = await COMMANDS[args.module](ctx)
+    watcher = asyncio.ensure_future(activity.watch())
+    try:
+        async with open_session(args, secrets, activity, root=root, prog=prog) as ctx:
+            head = banner(ctx)
+            if head and args.json:  # stdout is the document; the banner still tells a human where
+                sys.stderr.write(secrets.redact(head) + "\n")
+            with activity.step(f"waiting for {ctx.where}"):
+                report = await COMMANDS[args.module](ctx)
+    finally:
+        watcher.cancel()
     if args.json:
         doc = {"exchange": args.exchange, "paper": ctx.paper is not None, "module": args.module}
         doc.update(to_jsonable(report.data))
         if report.failure:
-            doc["error"] = report.failure
+            doc.update(error_document("PartialFailure", None, report.failure))
         out(json.dumps(doc, indent=2))
     else:
         out("\n".join(([head, ""] if head else []) + report.lines))
@@ -77,50 +87,82 @@ async def _run(args: argparse.Namespace, secrets: Secrets, progress: Progress, o
     return EXIT_OK
 
 
-def error_line(exc: BaseException) -> str:
+def error_document(kind: str, code: Any, message: str, **extra: Any) -> dict[str, Any]:
+    """``{"error": {"type", "code", "message"}}``: what ``--json`` prints for a failure."""
+    return {"error": {"type": kind, "code": code, "message": message, **extra}}
+
+
+def error_line(exc: BaseException, *, where: str | None = None, symbols: str | None = None) -> str:
+    """One line that says what failed and, where it can, how to fix it: an unknown coin
+    points to the symbols module, a transport failure names the host."""
     if isinstance(exc, OrderStateUnknown):
         return (f"error: order state unknown (client order id {exc.client_order_id}): {exc} — "
                 "do not resend; check it with --module orders / --module check")
     if isinstance(exc, Aborted):
         return "aborted: nothing was sent"
-    text = str(exc).strip() or type(exc).__name__
-    return f"error: {' '.join(text.split())}"
+    text = " ".join((str(exc).strip() or type(exc).__name__).split())
+    if isinstance(exc, BadSymbol) and symbols:
+        text += f"; list the markets with `{symbols}`"
+    elif isinstance(exc, NetworkError) and where and where not in text:
+        text += f" (host {where})"
+    elif isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        text = f"port already in use: {text}; stop the program that holds it, or choose another port"
+    return f"error: {text}"
 
 
 def main(argv: Sequence[str] | None = None, *, root: Path | None = None, prog: str = "mpdex") -> int:
     """Run one command; ``root`` is where ``keys/`` lives (default: the current directory)."""
     args = parse_args(argv, prog=prog)
     secrets = Secrets()
-    progress = Progress()
     setup_logging(args, secrets)
 
     def out(text: str) -> None:
         sys.stdout.write(secrets.redact(text) + "\n")
         sys.stdout.flush()
 
+    def say(text: str) -> None:
+        sys.stderr.write(secrets.redact(text) + "\n")
+        sys.stderr.flush()
+
+    activity = Activity(say)
+    run = "python main.py" if prog == "main.py" else prog
+    exchange = "" if args.exchange == DEFAULT_EXCHANGE else f" --exchange {args.exchange}"
+    symbols = f"{run}{exchange}{' --paper' if args.paper else ''} --module symbols"
+
     def fail(exc: BaseException, line: str, code: int) -> int:
         if args.debug:
             sys.stderr.write(secrets.redact("".join(traceback.format_exception(exc))))
-        sys.stderr.write(secrets.redact(line) + "\n")
+        if args.json:
+            message = line.removeprefix("error: ")
+            extra = {"client_order_id": exc.client_order_id} if isinstance(exc, OrderStateUnknown) else {}
+            out(json.dumps(error_document(type(exc).__name__, getattr(exc, "code", None) if isinstance(
+                exc, MpdexError) else None, message, **extra), indent=2))
+        say(line)
         return code
 
     try:
         validate_inputs(args)
-        return asyncio.run(_run(args, secrets, progress, out, root=root, prog=prog))
-    except KeyboardInterrupt:
+        return asyncio.run(_run(args, secrets, activity, out, root=root, prog=prog))
+    except KeyboardInterrupt as exc:
         newline = "\n" if sys.stdin and sys.stdin.isatty() else ""  # end the prompt or ^C line first
-        if progress.sending:
-            sys.stderr.write(f"{newline}interrupted while {progress.sending}: it may have reached the exchange; "
-                             "check with --module orders / --module check\n")
+        if activity.sending:
+            line = (f"interrupted while {activity.sending}: it may have reached the exchange; "
+                    "check with --module orders / --module check")
         else:
-            sys.stderr.write(f"{newline}interrupted: nothing was sent\n")
+            line = "interrupted: nothing was sent"
+        if args.json:
+            out(json.dumps(error_document("Interrupted", None, line), indent=2))
+        sys.stderr.write(f"{newline}{line}\n")
+        del exc
         return EXIT_INTERRUPTED
     except (MpdexError, Aborted) as exc:
-        return fail(exc, error_line(exc), EXIT_ERROR)
+        return fail(exc, error_line(exc, where=activity.where, symbols=symbols), EXIT_ERROR)
     except BrokenPipeError:  # stdout went away (e.g. piped into head): say nothing more
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
+    except OSError as exc:
+        return fail(exc, error_line(exc, where=activity.where), EXIT_ERROR)
     except Exception as exc:  # a bug or an unwrapped library error: still one line
         return fail(exc, f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_ERROR)
 

@@ -10,13 +10,14 @@ and whether ``--paper`` exists. Nothing here names a venue.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import exchange_factory
 import mpdex
@@ -108,6 +109,19 @@ def load_venue(name: str) -> Venue:
     return Venue(spec, capabilities, modules)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, plus a usage error as JSON on stdout when ``--json`` was given."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            doc = {"error": {"type": "UsageError", "code": None, "message": message}}
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            sys.stdout.flush()
+        super().error(message)
+
+
 @dataclass(frozen=True)
 class _Option:
     flags: tuple[str, ...]
@@ -171,7 +185,8 @@ def _modules_text(venue: Venue) -> str:
     )
 
 
-def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex") -> argparse.ArgumentParser:
+def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex",
+                 json_errors: bool = False) -> argparse.ArgumentParser:
     """The parser for ``venue``: every module's options, or (``module`` given) only that
     module's options and the common ones — what ``--module NAME --help`` shows."""
     run = "python main.py" if prog == "main.py" else prog
@@ -195,9 +210,9 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
         description = textwrap.fill(f"--module {module}: {MODULES[module]}", width=96, break_on_hyphens=False)
         epilog = (f"`{run} --help` lists every module.\n"
                   "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted.")
-    parser = argparse.ArgumentParser(prog=prog if module is None else f"{prog} --module {module}",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description=description, epilog=epilog)
+    parser = _Parser(prog=prog if module is None else f"{prog} --module {module}",
+                     formatter_class=argparse.RawDescriptionHelpFormatter, description=description, epilog=epilog)
+    parser.json_errors = json_errors
     parser.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower,
                         choices=exchange_factory.implemented_venues(),
                         help=f"exchange to use (default: {DEFAULT_EXCHANGE})")
@@ -241,6 +256,7 @@ def _pre_parse(argv: Sequence[str]) -> argparse.Namespace:
     pre.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower)
     pre.add_argument("--module", "-m")
     pre.add_argument("--help", "-h", action="store_true")
+    pre.add_argument("--json", action="store_true")
     known, _ = pre.parse_known_args(list(argv))
     return known
 
@@ -260,7 +276,7 @@ def parse_args(argv: Sequence[str] | None = None, *, prog: str = "mpdex") -> arg
     venue = _venue_for(name)
     if pre.help and pre.module in venue.modules:
         build_parser(venue, module=pre.module, prog=prog).parse_args(raw)  # prints the module's help, exits 0
-    parser = build_parser(venue, prog=prog)
+    parser = build_parser(venue, prog=prog, json_errors=pre.json)
     args = parser.parse_args(raw)
     args.venue = venue
     _cross_check(parser, args)

@@ -28,6 +28,7 @@ __all__ = [
     "is_secret_field",
     "account_address",
     "public_fields",
+    "check_key_fields",
 ]
 
 #: a key field whose name contains one of these holds a secret (api_key, signing_private_key,
@@ -142,3 +143,17 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
                 raise ConfigError(f"{path} already exists; pass --force to replace it") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_key_fields(key: Any, spec: VenueSpec, path: Path, *, register_hint: str | None = None) -> None:
+    """Every required field of the venue (``spec.key_fields``) is present and filled in;
+    otherwise a ``ConfigError`` naming the file, the field and how to fix it."""
+    fields = dict(key_items(key))
+    fix = f"fill it in, or write the file with `{register_hint}`" if register_hint else "fill it in"
+    for name in spec.key_fields:
+        if name not in fields:
+            raise ConfigError(f"keys file {path}: {keys_variable(spec)} has no field '{name}'; add it "
+                              f"(keys/copy.pk_{spec.name}.py lists every field)")
+        value = fields[name]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"keys file {path}: {name} is empty; {fix}")

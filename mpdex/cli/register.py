@@ -60,8 +60,9 @@ async def cmd_register(ctx: Context) -> Report:
         network, rest_url = ctx.paper.network, ctx.paper.rest_url
     else:
         network, rest_url = a.network or spec.default_network or spec.networks[0], None
-    ctx.progress.sending = "registering (no keys file was written)"
-    key: Any = await cls.register(primary, network=network, expiry_days=days, rest_url=rest_url)
+        ctx.activity.where = f"{spec.name} {network}"
+    with ctx.activity.step(f"registering with {ctx.where}", sending="registering (no keys file was written)"):
+        key: Any = await cls.register(primary, network=network, expiry_days=days, rest_url=rest_url)
     ctx.secrets.add_key(key)
     expires = fmt_time(int((time.time() + days * 86400) * 1000))
     where = f"the paper exchange ({ctx.paper.rest_url})" if ctx.paper is not None else f"{spec.name} {network}"

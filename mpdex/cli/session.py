@@ -18,25 +18,28 @@ import dataclasses
 import logging
 import os
 import sys
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import exchange_factory
+from exchange_factory import VenueSpec
 from mpdex.errors import ConfigError
 from mpdex.redact import short_address
 
 from .arguments import DEFAULT_EXCHANGE, Venue
-from .keys import account_address, default_keys_path, key_items, load_keys
+from .keys import account_address, check_key_fields, default_keys_path, key_items, load_keys
 from .output import Secrets
+from .progress import Activity
 
 __all__ = [
     "PAPER_USDC",
     "PAPER_SEED",
     "Aborted",
     "Report",
-    "Progress",
     "Context",
+    "endpoint_of",
     "default_paper_db",
     "open_session",
     "ask_confirmation",
@@ -64,13 +67,6 @@ class Report:
     failure: str | None = None
 
 
-@dataclasses.dataclass
-class Progress:
-    """What state-changing request was under way, for the message after a Ctrl-C."""
-
-    sending: str | None = None
-
-
 async def _ask(prompt: str) -> bool:
     return await ask_confirmation(prompt)
 
@@ -85,7 +81,7 @@ class Context:
     key: Any = None  # the account's key object (never printed)
     paper: Any = None  # the running paper venue in paper mode
     paper_db: Path | None = None
-    progress: Progress = dataclasses.field(default_factory=Progress)
+    activity: Activity = dataclasses.field(default_factory=Activity)
     confirm: Callable[[str], Awaitable[bool]] = _ask
     root: Path | None = None  # where keys/ lives (the entry point's directory)
     #: one line for the user on stderr (redacted), e.g. what is about to be rounded
@@ -100,6 +96,11 @@ class Context:
     def venue(self) -> Venue:
         venue: Venue = self.args.venue
         return venue
+
+    @property
+    def where(self) -> str:
+        """The host this command talks to (or the venue and network when it is not known)."""
+        return self.activity.where or self.venue.name
 
     @property
     def run(self) -> str:
@@ -133,20 +134,48 @@ def _to_stderr(text: str) -> None:
     sys.stderr.flush()
 
 
+def _host(url: str) -> str | None:
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.netloc.rpartition("@")[2] or None if parsed.scheme in ("http", "https") else None
+
+
+def endpoint_of(key: Any, spec: VenueSpec) -> str | None:
+    """The host a key points at: its first ``*url`` field (of the venue's key fields) that
+    holds an http(s) URL; ``None`` when the key uses the venue's default servers."""
+    fields = dict(key_items(key))
+    for name in (*spec.key_fields, *spec.optional_key_fields):
+        value = fields.get(name)
+        if name.endswith("url") and isinstance(value, str) and _host(value):
+            return _host(value)
+    return None
+
+
+def _live_where(key: Any, spec: VenueSpec) -> str:
+    network = dict(key_items(key)).get("network") or spec.default_network
+    return endpoint_of(key, spec) or (f"{spec.name} {network}" if network else spec.name)
+
+
 @contextlib.asynccontextmanager
-async def open_exchange(name: str, key: Any) -> AsyncIterator[Any]:
-    ex = await exchange_factory.create_exchange(name, key)
+async def _exchange(ctx: Context, key: Any, path: Path | None = None) -> AsyncIterator[Any]:
+    with ctx.activity.step(f"connecting to {ctx.where}"):
+        try:
+            exchange = await exchange_factory.create_exchange(ctx.venue.name, key)
+        except ConfigError as exc:  # name the file the bad field came from
+            if path is None:
+                raise
+            raise ConfigError(f"{exc} (keys file {path})") from None
     try:
-        yield ex
+        ctx.exchange = exchange
+        yield exchange
     finally:
-        await ex.close()
+        await exchange.close()
 
 
 @contextlib.asynccontextmanager
-async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Progress, *,
+async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Activity, *,
                        root: Path | None = None, prog: str = "mpdex") -> AsyncIterator[Context]:
     """Yield a ``Context`` with the exchange open (paper venue too); all closed on the way out."""
-    ctx = Context(args=args, secrets=secrets, progress=progress, root=root, prog=prog,
+    ctx = Context(args=args, secrets=secrets, activity=activity, root=root, prog=prog,
                   note=lambda text: _to_stderr(secrets.redact(text)))
     venue: Venue = args.venue
     if args.paper:
@@ -155,14 +184,17 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Pro
             log.warning("--keys is ignored with --paper (paper mode uses the ledger's account)")
         ctx.paper_db = (args.paper_db or default_paper_db(venue.name)).expanduser()
         ctx.paper_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        async with paper_cls(db_path=str(ctx.paper_db), seed=PAPER_SEED) as paper:
+        async with contextlib.AsyncExitStack() as stack:
+            with activity.step(f"starting the paper exchange on ledger {ctx.paper_db}"):
+                paper = await stack.enter_async_context(paper_cls(db_path=str(ctx.paper_db), seed=PAPER_SEED))
             ctx.paper = paper
+            activity.where = _host(paper.rest_url)
             if args.module == "register":
                 yield ctx
                 return
             ctx.key = await paper.default_account()
             secrets.add_key(ctx.key)
-            async with open_exchange(venue.name, ctx.key) as ctx.exchange:
+            async with _exchange(ctx, ctx.key):
                 yield ctx
         return
     if args.module == "register":
@@ -172,15 +204,10 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, progress: Pro
     hint = f"{ctx.run} --module register" if "register" in venue.modules else None
     ctx.key = load_keys(path, venue.spec, register_hint=hint)
     secrets.add_key(ctx.key)
-    try:
-        exchange = await exchange_factory.create_exchange(venue.name, ctx.key)
-    except ConfigError as exc:  # name the file the bad field came from
-        raise ConfigError(f"{exc} (keys file {path})") from None
-    try:
-        ctx.exchange = exchange
+    check_key_fields(ctx.key, venue.spec, path, register_hint=hint)
+    activity.where = _live_where(ctx.key, venue.spec)
+    async with _exchange(ctx, ctx.key, path):
         yield ctx
-    finally:
-        await exchange.close()
 
 
 async def ask_confirmation(prompt: str) -> bool:
@@ -212,10 +239,10 @@ def banner(ctx: Context) -> str | None:
     """The first lines of text output: paper or live, where, and which account."""
     account = short_address(account_address(ctx.key, ctx.venue.spec)) or "-"
     if ctx.paper is not None:
-        where = ctx.paper.rest_url.split("//", 1)[-1].split("/", 1)[0]
         who = f", account {account}" if ctx.key is not None else ""
-        return f"[PAPER] paper exchange on {where}{who} — no real money\n        ledger {ctx.paper_db}"
+        return f"[PAPER] paper exchange on {ctx.where}{who} — no real money\n        ledger {ctx.paper_db}"
     if ctx.key is None:
         return None
     network = dict(key_items(ctx.key)).get("network")
-    return f"[LIVE] {ctx.args.exchange}{' ' + network if network else ''} account {account}"
+    host = endpoint_of(ctx.key, ctx.venue.spec)
+    return f"[LIVE] {ctx.args.exchange}{' ' + network if network else ''} account {account}{' on ' + host if host else ''}"

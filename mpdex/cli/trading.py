@@ -82,21 +82,24 @@ async def cmd_order(ctx: Context) -> Report:
     kind = "limit" if price is not None else "market"
     # the exchange checks and rounds the order exactly as create_order will, sending nothing:
     # every rounding is shown before anything is sent (--strict refuses instead)
-    plan = await ex.prepare_order(symbol, a.side, amount, price, kind, is_reduce_only=bool(a.reduce_only),
-                                  time_in_force=a.tif, slippage=slippage, strict=bool(a.strict))
+    with ctx.activity.step(f"reading the market from {ctx.where}"):
+        plan = await ex.prepare_order(symbol, a.side, amount, price, kind, is_reduce_only=bool(a.reduce_only),
+                                      time_in_force=a.tif, slippage=slippage, strict=bool(a.strict))
     adjusted = "; ".join(plan.adjustments)
     if ctx.live and not a.yes:
         mark = plan.mark if plan.mark is not None else await ex.get_mark_price(plan.symbol)
         extra = f"; {adjusted}" if adjusted else ""
-        if not await ctx.confirm(f"LIVE {describe_plan(plan)} (mark {fmt_price(mark)}){extra}. Send it?"):
-            raise Aborted
+        with ctx.activity.step(None):
+            if not await ctx.confirm(f"LIVE {describe_plan(plan)} (mark {fmt_price(mark)}){extra}. Send it?"):
+                raise Aborted
     elif adjusted:
         ctx.note(f"note: {adjusted}")
-    ctx.progress.sending = f"sending the {kind} {a.side} order for {fmt_num(plan.size)} {plan.symbol}"
-    result = await ex.create_order(
-        symbol, a.side, amount, price, kind,
-        is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage, strict=bool(a.strict),
-    )
+    sending = f"sending the {kind} {a.side} order for {fmt_num(plan.size)} {plan.symbol}"
+    with ctx.activity.step(f"waiting for {ctx.where} to confirm the order", sending=sending):
+        result = await ex.create_order(
+            symbol, a.side, amount, price, kind,
+            is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage, strict=bool(a.strict),
+        )
     symbol = result.get("symbol") or plan.symbol
     position = await ex.get_position(symbol)
     marks = await marks_for(ex, [symbol]) if position else {}
@@ -117,15 +120,17 @@ async def cmd_close(ctx: Context) -> Report:
         what = "close " + ", ".join(parts) if parts else "no position to close"
         if orders:
             what += f"; cancel {len(orders)} open order(s) first"
-        if not await ctx.confirm(f"LIVE {what} (market, reduce-only). Proceed?"):
-            raise Aborted
+        with ctx.activity.step(None):
+            if not await ctx.confirm(f"LIVE {what} (market, reduce-only). Proceed?"):
+                raise Aborted
     lines: list[str] = []
     cancelled: list[dict[str, Any]] = []
     failure = None
-    ctx.progress.sending = "cancelling orders and closing positions"
+    sending = "cancelling orders and closing positions"
     if a.cancel_orders:
         for sym, group in _by_symbol(orders):
-            cancelled += await ex.cancel_orders(sym, group)
+            with ctx.activity.step(f"waiting for {ctx.where} to confirm the cancels in {sym}", sending=sending):
+                cancelled += await ex.cancel_orders(sym, group)
         lines += ["Cancelled orders"] + cancel_table(cancelled) + [""]
         errors = [c for c in cancelled if c.get("status") != "ok"]
         if errors:  # a close with the orders still resting could reopen the position
@@ -133,7 +138,8 @@ async def cmd_close(ctx: Context) -> Report:
             return Report({"cancelled": cancelled, "closed": []}, lines, failure)
     closed: list[dict[str, Any]] = []
     for pos in positions:
-        result = await ex.close_position(pos["symbol"], pos)
+        with ctx.activity.step(f"waiting for {ctx.where} to confirm the close of {pos['symbol']}", sending=sending):
+            result = await ex.close_position(pos["symbol"], pos)
         closed.append({"symbol": pos["symbol"], "position": pos, "order": result})
     if closed:
         lines.append("Closed")
@@ -175,9 +181,9 @@ async def cmd_cancel(ctx: Context) -> Report:
         if not orders:
             raise ConfigError(f"no open order with id {wanted}" + (f" in {symbol}" if symbol else ""))
     results: list[dict[str, Any]] = []
-    ctx.progress.sending = "cancelling orders"
     for sym, group in _by_symbol(orders):
-        results += await ex.cancel_orders(sym, group)
+        with ctx.activity.step(f"waiting for {ctx.where} to confirm the cancels in {sym}", sending="cancelling orders"):
+            results += await ex.cancel_orders(sym, group)
     errors = [r for r in results if r.get("status") != "ok"]
     if not results:
         return Report({"cancelled": []}, [f"No open orders{' in ' + symbol if symbol else ''}; nothing to cancel."])
@@ -192,8 +198,9 @@ async def cmd_leverage(ctx: Context) -> Report:
     failure = None
     data: dict[str, Any] = {}
     if a.leverage is not None:
-        ctx.progress.sending = f"setting the leverage of {symbol}"
-        update = dict(await ex.update_leverage(symbol, a.leverage))
+        with ctx.activity.step(f"waiting for {ctx.where} to set the leverage of {symbol}",
+                               sending=f"setting the leverage of {symbol}"):
+            update = dict(await ex.update_leverage(symbol, a.leverage))
         data["update"] = update
         if update.get("status") != "ok":
             failure = f"leverage not changed: {update.get('message') or update.get('status')}"

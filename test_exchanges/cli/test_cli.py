@@ -135,7 +135,9 @@ def test_template_keys_file_names_the_missing_field_and_the_file(capsys, tmp_pat
     path.write_text((ROOT / "keys" / "copy.pk_vest.py").read_text())
     code, out, err = run_main(["--module", "check", "--keys", str(path)], capsys)
     assert (code, out) == (1, "")
-    assert err.strip() == f"error: vest key_params is missing required field 'api_key' (keys file {path})"
+    # issue 11: the empty field is named, with the fix (was "vest key_params is missing required field 'api_key'")
+    assert err.strip() == (f"error: keys file {path}: api_key is empty; fill it in, or write the file with "
+                           "`mpdex --module register`")
 
 
 def test_keys_file_without_the_variable(tmp_path):

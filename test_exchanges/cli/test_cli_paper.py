@@ -243,6 +243,7 @@ async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
         code, out, err = await run(*order, "--yes")
         assert code == 0, err
         assert out.startswith(f"[LIVE] vest dev account {key.primary_address[:6]}")
+        assert out.splitlines()[0].endswith(f" on 127.0.0.1:{paper.port}")  # the banner names the host
         assert paper.stats["orders_accepted"] == 1
 
         code, out, err = await run("--module", "close", "--coin", "BTC", "--yes", "--json")
@@ -276,3 +277,20 @@ async def test_ctrl_c_closes_everything_and_exits_130(tmp_path):
         out, err = await asyncio.wait_for(proc.communicate(), 10)
         assert proc.returncode == 130
         assert (out.decode(), err.decode()) == ("", "interrupted: nothing was sent\n")
+
+
+async def test_a_slow_connection_says_what_it_waits_for(tmp_path):
+    """Nothing on stdout yet, but stderr says what the command waits for, and where."""
+    async with PaperVest(port=0) as paper:
+        key = await paper.create_account(usdc=10_000)
+        keys = tmp_path / "pk_vest.py"
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        paper.faults.delay(1.6, n=3)  # init's three reads
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(MAIN), "--keys", str(keys), "--module", "check", "--json", cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    lines = err.decode().splitlines()
+    assert f"… connecting to 127.0.0.1:{paper.port}" in lines
+    assert json.loads(out)["paper"] is False

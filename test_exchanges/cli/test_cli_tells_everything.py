@@ -5,9 +5,12 @@ where it connects and what it waits for — and tables that fit 100 columns.
 Driven against an in-memory exchange (``MemoryExchange`` from test_cli) or in process."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from decimal import Decimal
@@ -16,11 +19,15 @@ from typing import Any
 
 import pytest
 
-from mpdex.cli import account, arguments, output, session, trading
+import exchange_factory
+from mpdex.cli import account, app, arguments, keys, output, session, trading
+from mpdex.cli.progress import Activity
 from mpdex.errors import InvalidOrder
 from mpdex.orders import MarketRules, OrderPlan, StepGrid, normalize_order
+from mpdex.paper import PaperVest
 from test_exchanges.cli.test_cli import MemoryExchange, make_ctx
 from test_exchanges.conftest import ROOT
+from wrappers.vest_keys import VestKey
 
 LONG_ID = "0x5f2b6c0d9a1e4b7c8d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
 
@@ -250,3 +257,157 @@ def test_console_script_mpdex_is_main_py(tmp_path):
     assert docs[0]["symbol"] == docs[1]["symbol"] == "BTC-PERP" and docs[0]["mark_price"] > 0
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
     assert version.stdout.startswith("mpdex-vest ")
+
+
+# --------------------------------------------------------------------------- errors: JSON, and the fix named
+
+
+def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = app.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_usage_error_is_json_on_stdout_and_still_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        app.main(["--json", "--module", "order", "--coin", "BTC"])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"error": {"type": "UsageError", "code": None,
+                                         "message": "--module order needs --side, --amount"}}
+    assert "needs --side, --amount" in err
+
+
+def test_json_input_error_is_json_on_stdout_exit_1(capsys, tmp_path):
+    code, out, err = run_main(["--json", "--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "-1",
+                               "--keys", str(tmp_path / "none.py")], capsys)
+    assert code == 1
+    assert json.loads(out) == {"error": {"type": "InvalidOrder", "code": None,
+                                         "message": "amount must be a positive number, got '-1'"}}
+    assert err.strip() == "error: amount must be a positive number, got '-1'"
+
+
+def test_json_interrupt_is_json_exit_130(capsys, monkeypatch):
+    async def interrupted(*args: Any, **kwargs: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app, "_run", interrupted)
+    code, out, err = run_main(["--json", "--paper", "--module", "check"], capsys)
+    assert code == 130
+    assert json.loads(out)["error"] == {"type": "Interrupted", "code": None, "message": "interrupted: nothing was sent"}
+
+
+def test_unknown_coin_points_to_the_symbols_module_also_in_json(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    code, out, err = run_main(["--paper", "--json", "--module", "price", "--coin", "NOPE"], capsys)
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error["type"] == "BadSymbol" and "'NOPE'" in error["message"]
+    assert error["message"].endswith("; list the markets with `mpdex --paper --module symbols`")
+    assert err.splitlines()[-1] == f"error: {error['message']}"
+
+
+def test_keys_file_field_errors_name_the_field_and_the_fix(capsys, tmp_path):
+    path = tmp_path / "pk_vest.py"
+    path.write_text('VEST_KEY = {"api_key": "k" * 20, "signing_private_key": "  "}\n')
+    code, out, err = run_main(["--module", "check", "--keys", str(path)], capsys)
+    assert (code, out) == (1, "")
+    assert err.strip() == (f"error: keys file {path}: signing_private_key is empty; fill it in, or write the file "
+                           "with `mpdex --module register`")
+    path.write_text('VEST_KEY = {"api_key": "k" * 20, "signing_private_key": "0x' + "ab" * 32 + '"}\n')
+    code, out, err = run_main(["--module", "check", "--keys", str(path)], capsys)
+    assert err.strip() == (f"error: keys file {path}: VEST_KEY has no field 'primary_address'; add it "
+                           "(keys/copy.pk_vest.py lists every field)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_connection_failure_names_the_host(capsys, tmp_path):
+    port = _free_port()  # nothing listens there any more
+    key = VestKey(api_key="k" * 20, signing_private_key="0x" + "ab" * 32, primary_address="0x" + "11" * 20,
+                  network="dev", rest_url=f"http://127.0.0.1:{port}/v2", ws_url=f"ws://127.0.0.1:{port}/ws")
+    path = tmp_path / "pk_vest.py"
+    keys.write_private_file(path, keys.render_keys_file(key, "VEST_KEY", "unreachable"), force=False)
+    code, out, err = run_main(["--module", "check", "--keys", str(path), "--json"], capsys)
+    assert code == 1
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: ") and line.endswith(f"(host 127.0.0.1:{port})"), err
+    assert json.loads(out)["error"]["type"] == "ExchangeUnavailable"
+
+
+class BusyPortPaper(PaperVest):
+    """Vest's paper venue on a port someone else holds (the class the registry would name)."""
+
+    port_in_use = 0
+
+    def __init__(self, db_path: str | None = None, seed: int = 1) -> None:
+        super().__init__(db_path=db_path, seed=seed, port=self.port_in_use)
+
+
+def test_a_port_in_use_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    vest = exchange_factory.venue("vest")
+    monkeypatch.setitem(exchange_factory.VENUES, "vest", dataclasses.replace(
+        vest, paper="test_exchanges.cli.test_cli_tells_everything:BusyPortPaper"))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        BusyPortPaper.port_in_use = holder.getsockname()[1]
+        code, out, err = run_main(["--paper", "--module", "check"], capsys)
+    assert (code, out) == (1, "")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("error: port already in use: ") and str(BusyPortPaper.port_in_use) in err
+    assert err.strip().endswith("stop the program that holds it, or choose another port")
+
+
+# --------------------------------------------------------------------------- what a slow step waits for
+
+
+def test_a_slow_step_is_named_after_a_moment_and_never_silent_for_long():
+    now = [0.0]
+    said: list[str] = []
+    activity = Activity(said.append, clock=lambda: now[0])
+    with activity.step("connecting to 127.0.0.1:8765"):
+        for t in (0.5, 0.99):
+            now[0] = t
+            activity.tick()
+        assert said == []  # a quick step says nothing
+        now[0] = 1.0
+        activity.tick()
+        assert said == ["… connecting to 127.0.0.1:8765"]
+        with activity.step(None):  # e.g. the user reading a question: quiet
+            now[0] = 30.0
+            activity.tick()
+        assert len(said) == 1
+        for t in range(31, 45):
+            now[0] = float(t)
+            activity.tick()
+    assert said[1:] == [f"… still connecting to 127.0.0.1:8765 ({t} s)" for t in (31, 36, 41)]  # every 5 s
+    now[0] = 100.0
+    activity.tick()
+    assert len(said) == 4  # the step ended
+
+
+class SlowExchange(MemoryExchange):
+    async def create_order(self, *args: Any, **kw: Any) -> dict[str, Any]:
+        await asyncio.sleep(0.4)
+        return await super().create_order(*args, **kw)
+
+
+async def test_a_slow_order_confirmation_says_what_it_waits_for():
+    ctx, memory = make_ctx(["--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.01"], paper=True)
+    ctx.exchange = SlowExchange()
+    said: list[str] = []
+    ctx.activity = Activity(said.append, first_after=0.1)
+    ctx.activity.where = "127.0.0.1:8765"
+    watcher = asyncio.ensure_future(ctx.activity.watch(0.02))
+    try:
+        await trading.cmd_order(ctx)
+    finally:
+        watcher.cancel()
+    assert said == ["… waiting for 127.0.0.1:8765 to confirm the order"]
+    assert ctx.activity.sending == "sending the market buy order for 0.01 BTC-PERP"
