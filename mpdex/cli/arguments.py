@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import textwrap
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -242,6 +243,10 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
                       help="run against the embedded paper exchange (no keys, no money)" + paper)
     conn.add_argument("--paper-db", metavar="PATH", type=Path,
                       help="paper ledger (default: one file per exchange in the user's data directory)")
+    conn.add_argument("--paper-url", metavar="URL",
+                      help="use the standalone paper server at URL (`python -m mpdex.paper`, e.g. "
+                      f"http://127.0.0.1:8765) with a keys file registered there (default: keys/pk_{venue.name}_paper.py; "
+                      "`--paper-url URL --module register` writes it)")
 
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -302,11 +307,22 @@ def _cross_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             parser.error("--module cancel needs --coin, --order-id or --all")
     if args.tif is not None and args.price is None:
         parser.error("--tif applies to limit orders: give --price too")
+    if args.paper_url is not None:
+        url = urllib.parse.urlsplit(args.paper_url)
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        if url.scheme not in ("http", "https") or not url.hostname or port is None:
+            parser.error(f"--paper-url wants http://HOST:PORT (what `python -m mpdex.paper` prints), got {args.paper_url!r}")
+        if args.paper_db is not None:
+            parser.error("--paper-db does not apply with --paper-url (the paper server keeps its own ledger)")
+        args.paper = True  # a paper server is paper mode
     if args.paper_db is not None and not args.paper:
         parser.error("--paper-db needs --paper")
     if args.paper and args.venue.spec.paper is None:
         parser.error(f"--paper is not available for --exchange {args.exchange}: it has no paper venue")
-    if module == "register":
+    if module == "register" and args.paper_url is None:
         if args.paper and args.keys is None:
             parser.error("--paper --module register needs --keys PATH "
                          "(a paper key must not replace your real keys file)")

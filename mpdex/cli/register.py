@@ -7,6 +7,7 @@ keys file is written with mode 0600 and never replaces one without ``--force``.
 """
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import sys
@@ -27,7 +28,7 @@ from .keys import (
     write_private_file,
 )
 from .output import fmt_time, format_pairs
-from .session import Context, Report
+from .session import Context, Report, default_paper_keys_path
 
 __all__ = ["read_primary_key", "cmd_register"]
 
@@ -50,26 +51,33 @@ async def cmd_register(ctx: Context) -> Report:
     a, venue = ctx.args, ctx.venue
     spec = venue.spec
     cls = exchange_factory.load_exchange_class(spec.name)
-    target = a.keys if a.keys is not None else default_keys_path(spec.name, ctx.root)
+    if a.keys is not None:
+        target = a.keys
+    elif a.paper_url is not None:
+        target = default_paper_keys_path(spec.name, ctx.root)
+    else:
+        target = default_keys_path(spec.name, ctx.root)
     if target.exists() and not a.force:
         raise ConfigError(f"{target} already exists; pass --force to replace it")
     primary = read_primary_key(spec.primary_key_env)
     ctx.secrets.add(primary)
     days = a.expiry_days or 7
     if ctx.paper is not None:
-        network, rest_url = ctx.paper.network, ctx.paper.rest_url
+        network, rest_url = a.network or ctx.paper.network, ctx.paper.rest_url
     else:
         network, rest_url = a.network or spec.default_network or spec.networks[0], None
         ctx.activity.where = f"{spec.name} {network}"
     with ctx.activity.step(f"registering with {ctx.where}", sending="registering (no keys file was written)"):
         key: Any = await cls.register(primary, network=network, expiry_days=days, rest_url=rest_url)
     ctx.secrets.add_key(key)
+    if ctx.paper is not None:
+        key = _pointed_at(key, spec, ctx.paper)
     expires = fmt_time(int((time.time() + days * 86400) * 1000))
-    where = f"the paper exchange ({ctx.paper.rest_url})" if ctx.paper is not None else f"{spec.name} {network}"
+    where = f"the paper exchange at {ctx.paper.rest_url}" if ctx.paper is not None else f"{spec.name} {network}"
     note = (f"{spec.name} keys written by `{ctx.run} --module register` for {where}; "
             f"signing key valid until about {expires}.")
     if ctx.paper is not None:
-        note += "\nPaper account: it exists only in that paper ledger."
+        note += "\nPaper account: it exists only in that paper exchange's ledger."
     text = render_keys_file(key, keys_variable(spec), note, key_class=spec.key_class)
     write_private_file(target, text, force=bool(a.force))
     shown = public_fields(key)
@@ -93,4 +101,18 @@ async def cmd_register(ctx: Context) -> Report:
     lines = ["Registered"] + format_pairs(pairs)
     if ctx.paper is None:
         lines += ["", f"Next: {ctx.run} --module check{'' if a.keys is None else f' --keys {target}'}"]
+    elif a.paper_url is not None:
+        lines += ["", f"Next: {ctx.run} --paper-url {a.paper_url} --module check"
+                  + ("" if a.keys is None else f" --keys {target}"),
+                  "(a new paper account holds no money until the paper server credits it)"]
     return Report(data, lines)
+
+
+def _pointed_at(key: Any, spec: Any, paper: Any) -> Any:
+    """The key with its URL fields set to the paper venue's, so the keys file reaches it
+    (the registry's ``rest_url``/``ws_url`` key fields)."""
+    urls = {name: url for name, url in (("rest_url", paper.rest_url), ("ws_url", paper.ws_url))
+            if name in spec.optional_key_fields}
+    if "rest_url" not in urls:
+        raise ConfigError(f"{spec.name} keys have no rest_url field: a keys file cannot point at a paper venue")
+    return dataclasses.replace(key, **urls)

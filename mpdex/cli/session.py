@@ -4,10 +4,15 @@ live exchange of a keys file — plus the confirmation prompt and the banner.
 Paper mode works for any venue whose registry entry names a paper class
 (``spec.paper = "module:Class"``, imported only when used) with PaperVest's interface:
 ``cls(db_path=..., seed=...)``, ``async with``, ``await paper.default_account()`` returning
-a key for ``create_exchange``, and ``rest_url`` naming where it listens. Each venue keeps
-its own ledger file (``paper-<venue>.sqlite3`` in the user's data directory); the ledger
-of the default venue from before there were several (``paper.sqlite3``) is used where it
-exists, so existing paper accounts stay.
+a key for ``create_exchange``, and ``rest_url``/``ws_url``/``network`` saying where and how
+it listens. Each venue keeps its own ledger file (``paper-<venue>.sqlite3`` in the user's
+data directory); the ledger of the default venue from before there were several
+(``paper.sqlite3``) is used where it exists, so existing paper accounts stay.
+
+``--paper-url`` points at a standalone paper server instead (``python -m mpdex.paper``):
+the paper class, built with that ``host``/``port`` and never started, names its URLs; the
+account is a keys file registered there, and a keys file that points anywhere else (a
+live one above all) is refused before anything is sent.
 """
 from __future__ import annotations
 
@@ -123,6 +128,27 @@ def default_paper_db(exchange: str = DEFAULT_EXCHANGE) -> Path:
     return per_venue
 
 
+@dataclasses.dataclass(frozen=True)
+class PaperServer:
+    """A standalone paper server the CLI talks to (``--paper-url``)."""
+
+    rest_url: str
+    ws_url: str
+    network: str
+
+    @classmethod
+    def at(cls, paper_cls: Any, url: str) -> PaperServer:
+        parts = urllib.parse.urlsplit(url)
+        probe = paper_cls(db_path=None, seed=PAPER_SEED, host=parts.hostname, port=parts.port)  # not started
+        return cls(rest_url=probe.rest_url, ws_url=probe.ws_url, network=probe.network)
+
+
+def default_paper_keys_path(exchange: str, root: Path | None = None) -> Path:
+    """``keys/pk_<exchange>_paper.py``: an account on a standalone paper server (git-ignored
+    like every ``keys/pk_*``), never the live keys file."""
+    return default_keys_path(exchange, root).with_name(f"pk_{exchange}_paper.py")
+
+
 def _paper_class(venue: Venue) -> Any:
     if venue.spec.paper is None:
         raise ConfigError(f"--exchange {venue.name} has no paper venue")
@@ -178,6 +204,10 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Act
     ctx = Context(args=args, secrets=secrets, activity=activity, root=root, prog=prog,
                   note=lambda text: _to_stderr(secrets.redact(text)))
     venue: Venue = args.venue
+    if args.paper_url is not None:
+        async with _paper_server(ctx, args.paper_url):
+            yield ctx
+        return
     if args.paper:
         paper_cls = _paper_class(venue)
         if args.keys is not None and args.module != "register":
@@ -210,6 +240,29 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Act
         yield ctx
 
 
+@contextlib.asynccontextmanager
+async def _paper_server(ctx: Context, url: str) -> AsyncIterator[None]:
+    venue = ctx.venue
+    server = PaperServer.at(_paper_class(venue), url)
+    ctx.paper = server
+    ctx.activity.where = _host(server.rest_url)
+    if ctx.args.module == "register":
+        yield
+        return
+    path = (ctx.args.keys or default_paper_keys_path(venue.name, ctx.root)).expanduser()
+    hint = f"{ctx.run} --paper-url {url} --module register" if "register" in venue.modules else None
+    ctx.key = load_keys(path, venue.spec, register_hint=hint)
+    ctx.secrets.add_key(ctx.key)
+    check_key_fields(ctx.key, venue.spec, path, register_hint=hint)
+    points_at = endpoint_of(ctx.key, venue.spec)
+    if points_at != ctx.where:  # never send a live key's requests to a paper server, or the reverse
+        target = f"points at {points_at}" if points_at else f"uses {venue.name}'s own servers (a live keys file?)"
+        fix = f"; register an account there with `{hint}`" if hint else ""
+        raise ConfigError(f"keys file {path} {target}, not the paper server at {ctx.where}{fix}")
+    async with _exchange(ctx, ctx.key, path):
+        yield
+
+
 async def ask_confirmation(prompt: str) -> bool:
     """Ask on the terminal (stderr/stdin) without blocking the event loop; Ctrl-C cancels."""
     if not sys.stdin or not sys.stdin.isatty():
@@ -240,6 +293,8 @@ def banner(ctx: Context) -> str | None:
     account = short_address(account_address(ctx.key, ctx.venue.spec)) or "-"
     if ctx.paper is not None:
         who = f", account {account}" if ctx.key is not None else ""
+        if ctx.paper_db is None:
+            return f"[PAPER] paper server at {ctx.where}{who} — no real money"
         return f"[PAPER] paper exchange on {ctx.where}{who} — no real money\n        ledger {ctx.paper_db}"
     if ctx.key is None:
         return None

@@ -6,6 +6,7 @@ Each run starts a paper server, so the runs are few and each one asserts a lot.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 import exchange_factory
-from mpdex.cli import app, session
+from mpdex.cli import app, arguments, session
 from mpdex.cli import keys as keys_files
 from mpdex.paper import PaperVest
 from test_exchanges.conftest import ROOT
@@ -294,3 +295,70 @@ async def test_a_slow_connection_says_what_it_waits_for(tmp_path):
     lines = err.decode().splitlines()
     assert f"… connecting to 127.0.0.1:{paper.port}" in lines
     assert json.loads(out)["paper"] is False
+
+
+async def test_paper_url_register_writes_keys_that_work_with_that_server(tmp_path):
+    """`--paper-url` talks to a standalone paper server: register writes keys pointing at it
+    (REST and socket), the other modules use them, and a keys file for anywhere else is
+    refused before anything is sent."""
+    primary = "0x" + "6b" * 32
+    async with PaperVest(port=0) as paper:
+        url = f"http://127.0.0.1:{paper.port}"
+        outputs: list[str] = []
+
+        async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(MAIN), "--paper-url", url, *args, cwd=tmp_path, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})))
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            outputs.extend((out.decode(), err.decode()))
+            assert proc.returncode is not None
+            return proc.returncode, out.decode(), err.decode()
+
+        keys = tmp_path / "pk_vest_paper.py"
+        code, out, err = await run("--module", "register", "--keys", str(keys), env={PRIMARY_KEY_ENV: primary})
+        assert code == 0, err
+        assert out.startswith(f"[PAPER] paper server at 127.0.0.1:{paper.port} — no real money")
+        key = keys_file(keys)
+        assert (key.rest_url, key.ws_url, key.network) == (paper.rest_url, paper.ws_url, paper.network)
+        assert key.primary_address.lower() == address_of(primary).lower()
+        assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+
+        paper.deposit(key.primary_address, 1000)  # the server's operator credits the new account
+        code, out, err = await run("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.001",
+                                   "--keys", str(keys), "--json")
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["paper"] is True and doc["order"]["status"] == "FILLED" and doc["position"]["size"] == 0.001
+        assert f"[PAPER] paper server at 127.0.0.1:{paper.port}, account {key.primary_address[:6]}" in err
+        assert paper.stats["orders_accepted"] == 1
+
+        # a live keys file (no URL: the venue's own servers) is never used against a paper server
+        live = tmp_path / "pk_vest.py"
+        keys_files.write_private_file(live, keys_files.render_keys_file(
+            dataclasses.replace(key, rest_url=None, ws_url=None), "VEST_KEY", "looks live"), force=False)
+        before = paper.stats["rest_requests"]
+        code, out, err = await run("--module", "check", "--keys", str(live))
+        assert (code, out) == (1, "")
+        assert err.strip() == (f"error: keys file {live} uses vest's own servers (a live keys file?), not the paper "
+                               f"server at 127.0.0.1:{paper.port}; register an account there with "
+                               f"`python main.py --paper-url {url} --module register`")
+        assert paper.stats["rest_requests"] == before
+
+    joined = "\n".join(outputs)
+    for secret in (primary, primary[2:], key.api_key, key.signing_private_key[2:]):
+        assert secret not in joined
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--paper-url", "127.0.0.1:8765", "--module", "check"], "--paper-url wants http://HOST:PORT"),
+        (["--paper-url", "http://127.0.0.1", "--module", "check"], "--paper-url wants http://HOST:PORT"),
+        (["--paper-url", "http://127.0.0.1:1", "--paper-db", "x", "--module", "check"], "--paper-db does not apply"),
+    ],
+)
+def test_paper_url_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        arguments.parse_args(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
