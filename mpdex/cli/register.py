@@ -3,13 +3,16 @@
 Such a venue's exchange class has ``await cls.register(primary_private_key, *, network,
 expiry_days, rest_url)`` returning a key of the registry's ``key_class``; the primary key
 comes from ``spec.primary_key_env`` or a hidden prompt, is used once and never shown. The
-keys file is written with mode 0600 and never replaces one without ``--force``.
+keys file is written with mode 0600 and never replaces one without ``--force``. On a paper
+venue no wallet key is needed: without one in the environment a throwaway wallet is made,
+so nobody types a real key into a test.
 """
 from __future__ import annotations
 
 import dataclasses
 import getpass
 import os
+import secrets
 import sys
 import time
 from typing import Any
@@ -59,7 +62,9 @@ async def cmd_register(ctx: Context) -> Report:
         target = default_keys_path(spec.name, ctx.root)
     if target.exists() and not a.force:
         raise ConfigError(f"{target} already exists; pass --force to replace it")
-    primary = read_primary_key(spec.primary_key_env)
+    throwaway = ctx.paper is not None and not (spec.primary_key_env and os.environ.get(spec.primary_key_env))
+    # a paper account never needs a real wallet key: without one given, a fresh throwaway wallet
+    primary = "0x" + secrets.token_hex(32) if throwaway else read_primary_key(spec.primary_key_env)
     ctx.secrets.add(primary)
     days = a.expiry_days or 7
     if ctx.paper is not None:
@@ -92,7 +97,8 @@ async def cmd_register(ctx: Context) -> Report:
         "signing_address": signing_address,
         "expires_approx": expires,
     }
-    pairs: list[tuple[str, Any]] = [("account address", str(account or "-"))]
+    pairs: list[tuple[str, Any]] = [("account address", str(account or "-") + (" (a new throwaway paper wallet)"
+                                                                              if throwaway else ""))]
     if signing_address:
         pairs.append(("signing address", signing_address))
     pairs += [(name.replace("_", " "), value) for name, value in shown.items()

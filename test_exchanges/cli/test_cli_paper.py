@@ -345,6 +345,13 @@ async def test_paper_url_register_writes_keys_that_work_with_that_server(tmp_pat
                                f"`python main.py --paper-url {url} --module register`")
         assert paper.stats["rest_requests"] == before
 
+        # no wallet key given: a throwaway paper wallet, never a prompt for a real key
+        other = tmp_path / "other_paper.py"
+        code, out, err = await run("--module", "register", "--keys", str(other), env={PRIMARY_KEY_ENV: ""})
+        assert code == 0, err
+        assert "(a new throwaway paper wallet)" in out
+        assert keys_file(other).primary_address.lower() not in (key.primary_address.lower(), address_of(primary).lower())
+
     joined = "\n".join(outputs)
     for secret in (primary, primary[2:], key.api_key, key.signing_private_key[2:]):
         assert secret not in joined
