@@ -23,7 +23,7 @@ from typing import Any
 from mpdex.errors import BadSymbol, MpdexError, NetworkError, OrderStateUnknown
 
 from . import account, market, register, trading
-from .arguments import DEFAULT_EXCHANGE, parse_args, validate_inputs
+from .arguments import DEFAULT_EXCHANGE, invocation, parse_args, validate_inputs
 from .output import RedactingFormatter, Secrets, to_jsonable
 from .progress import Activity
 from .session import Aborted, Context, Report, banner, open_session
@@ -125,25 +125,26 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, prog: s
         sys.stderr.flush()
 
     activity = Activity(say)
-    run = "python main.py" if prog == "main.py" else prog
+    run = invocation(prog)
     exchange = "" if args.exchange == DEFAULT_EXCHANGE else f" --exchange {args.exchange}"
-    symbols = f"{run}{exchange}{' --paper' if args.paper else ''} --module symbols"
+    paper = f" --paper-url {args.paper_url}" if args.paper_url else " --paper" if args.paper else ""
+    symbols = f"{run}{exchange}{paper} --module symbols"
 
     def fail(exc: BaseException, line: str, code: int) -> int:
         if args.debug:
             sys.stderr.write(secrets.redact("".join(traceback.format_exception(exc))))
         if args.json:
-            message = line.removeprefix("error: ")
+            code_of = exc.code if isinstance(exc, MpdexError) else None
             extra = {"client_order_id": exc.client_order_id} if isinstance(exc, OrderStateUnknown) else {}
-            out(json.dumps(error_document(type(exc).__name__, getattr(exc, "code", None) if isinstance(
-                exc, MpdexError) else None, message, **extra), indent=2))
+            out(json.dumps(error_document(type(exc).__name__, code_of, line.removeprefix("error: "), **extra),
+                           indent=2))
         say(line)
         return code
 
     try:
         validate_inputs(args)
         return asyncio.run(_run(args, secrets, activity, out, root=root, prog=prog))
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         newline = "\n" if sys.stdin and sys.stdin.isatty() else ""  # end the prompt or ^C line first
         if activity.sending:
             line = (f"interrupted while {activity.sending}: it may have reached the exchange; "
@@ -153,7 +154,6 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, prog: s
         if args.json:
             out(json.dumps(error_document("Interrupted", None, line), indent=2))
         sys.stderr.write(f"{newline}{line}\n")
-        del exc
         return EXIT_INTERRUPTED
     except (MpdexError, Aborted) as exc:
         return fail(exc, error_line(exc, where=activity.where, symbols=symbols), EXIT_ERROR)

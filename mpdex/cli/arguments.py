@@ -28,6 +28,7 @@ from mpdex.errors import ConfigError, InvalidOrder
 __all__ = [
     "DEFAULT_EXCHANGE",
     "MODULES",
+    "invocation",
     "Venue",
     "load_venue",
     "build_parser",
@@ -172,6 +173,11 @@ def _options(venue: Venue) -> dict[str, _Option]:
     }
 
 
+def invocation(prog: str) -> str:
+    """How the user runs this tool, for messages: ``python main.py`` or ``mpdex``."""
+    return "python main.py" if prog == "main.py" else prog
+
+
 def option_flag(dest: str) -> str:
     """How an option is spelled in messages (``--coin/--symbol``)."""
     flags = {"coin": "--coin/--symbol"}
@@ -190,7 +196,7 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
                  json_errors: bool = False) -> argparse.ArgumentParser:
     """The parser for ``venue``: every module's options, or (``module`` given) only that
     module's options and the common ones — what ``--module NAME --help`` shows."""
-    run = "python main.py" if prog == "main.py" else prog
+    run = invocation(prog)
     key_file = f"keys/pk_{venue.name}.py"
     if module is None:
         description = (f"Trade perpetual DEXs through the mpdex-vest library (exchange: {venue.name}). "

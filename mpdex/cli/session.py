@@ -33,7 +33,7 @@ from exchange_factory import VenueSpec
 from mpdex.errors import ConfigError
 from mpdex.redact import short_address
 
-from .arguments import DEFAULT_EXCHANGE, Venue
+from .arguments import DEFAULT_EXCHANGE, Venue, invocation
 from .keys import account_address, check_key_fields, default_keys_path, key_items, load_keys
 from .output import Secrets
 from .progress import Activity
@@ -84,7 +84,7 @@ class Context:
     secrets: Secrets
     exchange: Any = None  # None only for register
     key: Any = None  # the account's key object (never printed)
-    paper: Any = None  # the running paper venue in paper mode
+    paper: Any = None  # paper mode: the running paper venue, or the PaperServer of --paper-url
     paper_db: Path | None = None
     activity: Activity = dataclasses.field(default_factory=Activity)
     confirm: Callable[[str], Awaitable[bool]] = _ask
@@ -110,7 +110,7 @@ class Context:
     @property
     def run(self) -> str:
         """How the user runs this tool, for messages (``python main.py`` or ``mpdex``)."""
-        return "python main.py" if self.prog == "main.py" else self.prog
+        return invocation(self.prog)
 
 
 def _data_dir() -> Path:
