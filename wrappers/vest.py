@@ -260,8 +260,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         (``adjustments``). A market order's cap is built on a fresh mark (at most 1 s old)."""
         market = self._market(symbol)
         slip = self._slippage if slippage is None else check_slippage(slippage)
-        if market.halted:
-            raise MarketClosed(f"{market.symbol} is halted")
+        if market.halted:  # a HALT seen earlier may be over: look again before refusing
+            await self._cap_mark(market.symbol)
+            market = self.markets[market.symbol]
         return await normalize_order(
             market_rules(market), side, amount, price, order_type, is_reduce_only=is_reduce_only,
             time_in_force=time_in_force, slippage=slip, mark=lambda: self._cap_mark(market.symbol),

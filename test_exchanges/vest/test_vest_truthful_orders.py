@@ -160,3 +160,21 @@ async def test_bad_book_timeout_is_a_value_error_not_a_network_error(http, clock
         await ex.get_orderbook("ETH", timeout=timeout)
     assert requests(http, "GET", "/depth") == []
     await ex.close()
+
+
+async def test_a_market_that_resumed_after_a_halt_takes_orders_again(http, clock):
+    from test_exchanges.vest.vest_fakes import tickers
+
+    ex = await make_exchange(http, clock)
+    FakeVest(http)
+    halted = tickers(ETH_PERP="3000")
+    halted["tickers"][-1]["status"] = "HALT"
+    http.get(rx("/ticker/latest"), payload=halted)
+    with pytest.raises(E.MarketClosed):
+        await ex.create_order("ETH", "buy", 0.1)
+    assert ex.markets["ETH-PERP"].halted
+    http.get(rx("/ticker/latest"), payload=tickers(ETH_PERP="3000"), repeat=True)  # trading again
+    assert (await ex.create_order("ETH", "buy", 0.1, price=3000))["status"] == "NEW"
+    assert (await ex.create_order("ETH", "buy", 0.1))["status"] == "FILLED"
+    assert not ex.markets["ETH-PERP"].halted and len(posts(http)) == 2
+    await ex.close()
