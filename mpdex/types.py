@@ -28,7 +28,7 @@ class OrderResult(_OrderResultRequired, total=False):
     filled_size: float  # base units filled so far, when known
     avg_price: float | None  # average fill price, when anything filled
     fee: float | None  # quote currency paid for the fills so far (negative: a rebate); None if unknown
-    realized_pnl: float | None  # price PnL realised by the fills (fee excluded), when the venue reports it
+    realized_pnl: float | None  # price PnL realised by the fills (fees and funding excluded), when known
     requested_size: float  # the amount the caller asked for (``size`` is what was sent)
     requested_price: float | None  # the caller's limit price (``price`` is what was sent)
     adjustments: list[str]  # every rounding or cap applied to the request, in words (empty: none)
