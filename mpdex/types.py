@@ -153,6 +153,23 @@ class FundingEntry(TypedDict):
     interval_hours: float
 
 
+class MarketInfo(TypedDict):
+    """One market's rules, as the venue publishes them (``get_markets``)."""
+
+    symbol: str
+    base: str
+    quote: str
+    status: str  # "TRADING", "HALT", … upper-case; "UNKNOWN" when the venue says nothing
+    size_step: float
+    min_size: float
+    tick: float | None  # None when prices are not on one fixed tick (e.g. significant figures)
+    price_rule: str  # the price grid in words ("tick 0.1", "5 significant figures, at most 2 decimals")
+    min_notional: float | None
+    max_leverage: int | None
+    taker_fee: float | None
+    maker_fee: float | None
+
+
 class TradingFees(TypedDict):
     symbol: str
     maker: float  # fraction of notional (0.0002 = 2 bp); negative is a rebate
