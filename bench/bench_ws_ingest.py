@@ -133,10 +133,16 @@ async def client_round(url: str, n: int) -> float:
     return n / elapsed
 
 
+def feed(client: VestWSClient, frame: dict[str, Any]) -> None:
+    """Deliver one decoded frame as the reader would, received now."""
+    client._last_recv = time.monotonic()
+    client._handle_message(frame)
+
+
 async def mark_price_latency(url: str, samples: int = 20000) -> tuple[float, float]:
     """Median ns of ``mark_price`` (sync cache read) and ``await get_mark_price`` (warm)."""
     client = VestWSClient(bench_key(url), private=False, max_age=60.0)
-    client._tickers["BTC-PERP"] = (time.monotonic(), {"symbol": "BTC-PERP", "markPrice": "97214.3"})
+    feed(client, {"channel": "tickers", "data": [{"symbol": "BTC-PERP", "markPrice": "97214.3"}]})
     sync_ns, async_ns = [], []
     clock = time.perf_counter_ns
     for _ in range(samples):

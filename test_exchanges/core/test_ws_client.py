@@ -15,7 +15,7 @@ import pytest
 from wrappers import base_ws_client
 from wrappers.base_ws_client import BaseWSClient
 
-from .ws_helpers import ConnectProxy, ControlledServer, eventually, leftover_tasks
+from ..ws_helpers import ConnectProxy, ControlledServer, eventually, leftover_tasks
 
 FAST = dict(connect_timeout=1.0, ping_interval=0.1, recv_timeout=0.4, reconnect_min=0.05, reconnect_max=0.4)
 
@@ -284,4 +284,66 @@ async def test_server_that_acks_then_closes_does_not_cause_a_reconnect_storm() -
         # fast first retry, then 0.1, 0.2, 0.4, 0.4 … (jittered): a handful, not dozens
         assert 3 <= server.connect_count <= 10
         assert client.attempt >= 3
+        await client.close()
+
+
+class TopicClient(BaseWSClient):
+    """A client that lets the base keep its subscriptions, Hyperliquid style: one
+    subscribe object per topic, a JSON ping, a text hello frame that is not JSON."""
+
+    LOG_NAME = "topic-ws"
+    IGNORED_TEXT_FRAMES = frozenset({"Websocket connection established."})
+
+    def __init__(self, url: str, **kw: Any) -> None:
+        super().__init__(url, **kw)
+        self.frames: list[Any] = []
+
+    def _handle_message(self, msg: Any) -> bool:
+        self.frames.append(msg)
+        return isinstance(msg, dict) and "channel" in msg
+
+    def _subscribe_messages(self, topics: list[Any]) -> list[Any]:
+        return [{"method": "SUBSCRIBE", "params": [t], "id": self.next_request_id()} for t in topics]
+
+    def _unsubscribe_messages(self, topics: list[Any]) -> list[Any]:
+        return [{"method": "UNSUBSCRIBE", "params": list(topics), "id": self.next_request_id()}]
+
+
+async def test_the_base_keeps_topics_sends_each_once_and_replays_them_after_a_drop() -> None:
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, **FAST)
+        await client.subscribe("tickers", "BTC-PERP@depth")  # before start: kept, sent on connect
+        assert await client.start()
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "BTC-PERP@depth"]])
+        await client.subscribe("tickers", "ETH-PERP@depth")  # a kept topic is not sent again
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "BTC-PERP@depth", "ETH-PERP@depth"]])
+        await client.unsubscribe("BTC-PERP@depth", "never-subscribed")
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "ETH-PERP@depth"]])
+        assert client.topics == ["tickers", "ETH-PERP@depth"]
+        await server.drop_all()
+        assert await eventually(lambda: client.generation == 2 and server.live_subscriptions() == [["tickers", "ETH-PERP@depth"]])
+        await client.close()
+
+
+async def test_an_expected_text_frame_is_skipped_silently(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="mpdex.ws")
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, **FAST)
+        await client.start()
+        await server.broadcast_raw("Websocket connection established.")
+        await server.broadcast_raw('{"channel":"after","data":1}')
+        assert await eventually(lambda: {"channel": "after", "data": 1} in client.frames)
+        assert client._errors_seen == 0 and not caplog.records
+        await server.broadcast_raw("something else")
+        assert await eventually(lambda: client._errors_seen == 1)
+        await client.close()
+
+
+async def test_receive_times_come_from_the_injected_clock(fake_clock: Any) -> None:
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, clock=fake_clock, **FAST)
+        await client.subscribe("tickers")
+        await client.start()
+        assert await eventually(lambda: len(client.frames) >= 2)
+        assert client.last_message_at == fake_clock.monotonic() == 1000.0
         await client.close()

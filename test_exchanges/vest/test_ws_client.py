@@ -14,7 +14,7 @@ from mpdex.errors import AuthenticationError, RequestTimeout
 from wrappers.vest_keys import make_vest_key
 from wrappers.vest_ws_client import VestWSClient, VestWSPool
 
-from .ws_helpers import FakeVestRest, VestLikeServer, eventually, leftover_tasks, vest_order
+from ..ws_helpers import FakeVestRest, VestLikeServer, eventually, leftover_tasks, vest_order
 
 FAST = dict(connect_timeout=1.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.4)
 
@@ -335,8 +335,8 @@ async def test_order_memory_stays_bounded_over_a_long_run(monkeypatch: pytest.Mo
         for n in range(1, 101):
             client._on_order_event(vest_order(n, "NEW"))
             client._on_order_event({"id": f"0x{n:064x}", "status": "CANCELLED", "postTime": 1, "nonce": n})
-        assert len(client._final) == 10 and not client._orders
-        assert len(client._id_by_nonce) == 10 and len(client._order_seq) == 10
+        assert len(client.state.tracker.final) == 10 and not client.state.tracker.open
+        assert len(client.state.tracker.by_client_id) == 10 and len(client.state.tracker.order_seq) == 10
         assert client.find_order(100)["status"] == "CANCELLED" and client.find_order(1) is None
         await client.close()
 
@@ -366,7 +366,7 @@ async def test_a_burst_of_fills_runs_one_account_refresher_not_one_task_per_fill
             client._on_order_event(vest_order(n + 1, "PARTIALLY_FILLED", filled=True))
         refreshers = [t for t in client._tasks if t.get_name().endswith("account-refresh-on-fill")]
         assert len(refreshers) == 1
-        assert await eventually(lambda: client._account_fresh(client.max_age))
+        assert await eventually(lambda: client.state.account.fresh(client.max_age))
         assert rest.count("get_account") <= 3
         await client.close()
 
@@ -380,8 +380,8 @@ async def test_orders_that_ended_unseen_leave_no_index_entries_after_a_snapshot(
         for n in range(1, 51):
             client._on_order_event(vest_order(n, "NEW"))
         rest.orders = [vest_order(50, "NEW")]
-        await client._refresh_orders()
-        assert list(client._orders) == [f"0x{50:064x}"]
-        assert list(client._id_by_nonce) == ["50"] and list(client._order_seq) == [f"0x{50:064x}"]
+        await client.state.orders.refresh()
+        assert list(client.state.tracker.open) == [f"0x{50:064x}"]
+        assert list(client.state.tracker.by_client_id) == ["50"] and list(client.state.tracker.order_seq) == [f"0x{50:064x}"]
         assert client.find_order(50) is not None and client.find_order(1) is None
         await client.close()

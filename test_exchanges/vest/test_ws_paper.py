@@ -14,7 +14,7 @@ from mpdex.paper import PaperVest
 from wrappers.vest_rest import VestRestClient
 from wrappers.vest_ws_client import VestWSClient
 
-from .ws_helpers import ConnectProxy, eventually, leftover_tasks
+from ..ws_helpers import ConnectProxy, eventually, leftover_tasks
 
 FAST = dict(connect_timeout=2.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.5)
 
@@ -29,7 +29,7 @@ async def fresh_everywhere(client: VestWSClient, symbols: tuple[str, ...] = ("BT
     return (
         client.private_live
         and all(client.mark_price(s, within) is not None for s in symbols)
-        and all(client.orderbook(s, within) is not None for s in client._depth_holders)
+        and all(client.orderbook(s, within) is not None for s in client._depth)
     )
 
 
