@@ -12,6 +12,8 @@ Decisions:
   interval (a socket closed right after its ack must not reset it: no storm). A
   ``Retry-After`` (seconds or HTTP date) on a refused handshake is honoured, up to
   ``MAX_RETRY_AFTER``.
+* Gaps: when a socket ends, every object passed to ``track()`` gets ``mark_gap()`` before
+  anything else runs, so no cache fed by that socket is served as fresh afterwards.
 * Time comes from one injectable ``mpdex.clock.Clock`` (``clock=``).
 
 A venue subclass declares the endpoint and timings (class settings, overridable per
@@ -26,7 +28,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Coroutine, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -44,13 +46,19 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
     except ImportError:
         _brotli = None
 
-__all__ = ["BaseWSClient", "BROTLI_AVAILABLE"]
+__all__ = ["BaseWSClient", "BROTLI_AVAILABLE", "GapAware"]
 
 log = logging.getLogger("mpdex.ws")
 
 BROTLI_AVAILABLE = _brotli is not None
 _ERROR_LOG_EVERY = 1000  # after the first few, log one handler/decode failure in this many
 _T = TypeVar("_T")
+
+
+class GapAware(Protocol):
+    """State fed by a socket: told when the socket ended (it may have missed messages)."""
+
+    def mark_gap(self) -> None: ...
 
 
 class BaseWSClient:
@@ -126,6 +134,7 @@ class BaseWSClient:
         self._connected_event = asyncio.Event()
         self._brotli_warned = False
         self._errors_seen = 0
+        self._gap_aware: list[GapAware] = []
         # subscriptions: wanted topics (ordered) and those sent on the current socket
         self._wanted: dict[Hashable, None] = {}
         self._sent: set[Hashable] = set()
@@ -166,7 +175,7 @@ class BaseWSClient:
         """Called after the subscriptions were replayed on every new socket (e.g. reconcile)."""
 
     def _on_disconnected(self, code: int | None, reason: str) -> None:
-        """Called once per lost socket, before the reconnect delay."""
+        """Called once per lost socket (after the gap was marked), before the reconnect delay."""
 
     def _retry_delay_for_close(self, code: int | None) -> float | None:
         """Override the backoff after a close ``code`` (e.g. a config error: go slow)."""
@@ -201,6 +210,10 @@ class BaseWSClient:
     def topics(self) -> list[Hashable]:
         """The topics this client keeps subscribed (replayed after every reconnect)."""
         return list(self._wanted)
+
+    def track(self, state: GapAware) -> None:
+        """Have ``state.mark_gap()`` called whenever a socket ends."""
+        self._gap_aware.append(state)
 
     async def start(self, wait: bool = True) -> bool:
         """Launch the supervisor; with ``wait``, wait up to the connect timeout for the
@@ -418,6 +431,8 @@ class BaseWSClient:
             self._connected_event.clear()
             self._ws = None
             self._abort(ws)
+            for state in self._gap_aware:  # whatever this socket fed may have missed messages
+                state.mark_gap()
             for t in helpers:
                 t.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)

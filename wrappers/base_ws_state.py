@@ -6,9 +6,10 @@ Decisions:
   read's bound AND received after the last gap of the socket that feeds it (``mark_gap``:
   the socket ended, messages may be lost). ``put`` (a REST row stamped with the time its
   request was sent) never replaces a newer entry.
-* Private state (``PrivateState``) is served while no change we could not see (our own
-  request, a fill) happened since its snapshot was taken (versions) and the snapshot (or,
-  for orders, the live stream) is younger than the bound; otherwise REST answers, one
+* Private state (``PrivateState``) is served from memory only while the private stream is
+  live (reconciled on this socket, heard from within the bound) and no change we could not
+  see (our own request, a fill, a gap) happened since its snapshot was taken (versions).
+  Otherwise a REST snapshot answers whose request was sent after the read began; one
   request in flight per snapshot, shared by every reader.
 * The order tracker keeps open orders by id, a bounded window of recent final orders, an
   index by client order id, event sequence numbers (a REST snapshot never overwrites newer
@@ -610,7 +611,7 @@ class PrivateState:
     every open order), ``fetch_account()`` (the raw account: positions, collateral) and
     ``lookup_order(client_id)`` (one order row or ``None``). It calls ``on_event`` for each
     order event, ``on_fill`` when positions/collateral changed, ``connected()`` on every new
-    socket and ``mark_gap()`` when one ends."""
+    socket; ``mark_gap`` is wired with ``BaseWSClient.track``."""
 
     def __init__(
         self,
@@ -663,21 +664,26 @@ class PrivateState:
 
     def mark_gap(self) -> None:
         self.synced_generation = -1
+        self.invalidate()
 
     # ---------------------------------------------------------------- reads
     async def get_open_orders(self, symbol: str | None = None, max_age: float | None = None) -> list[OrderRecord]:
         bound = self.max_age if max_age is None else max_age
-        if not (self.orders.current() and (self.heard_within(bound) or self.orders.fresh(bound))):
+        if not (self.orders.current() and self.heard_within(bound)):
             self._fallback("open_orders", symbol or "*")
-            await self.orders.ensure(bound)
+            await self.orders.ensure(bound, since=self._since())
         return self.tracker.open_orders(symbol)
 
     async def get_account(self, max_age: float | None = None) -> Mapping[str, Any]:
         bound = self.max_age if max_age is None else max_age
-        if self.account.fresh(bound):
+        if self.account.fresh(bound) and self.heard_within(bound):
             return cast(Mapping[str, Any], self.account.value)
         self._fallback("account", "*")
-        return await self.account.ensure(bound)
+        return await self.account.ensure(bound, since=self._since())
+
+    def _since(self) -> float | None:
+        # without a live stream nothing keeps a snapshot current: only one requested now counts
+        return None if self.live else self.link.clock.monotonic()
 
     # -------------------------------------------------------------- stream input
     def on_event(self, raw: Mapping[str, Any], *, from_rest: bool = False) -> dict[str, Any] | None:

@@ -135,6 +135,8 @@ class VestWSClient(BaseWSClient):
             lookup_order=self._rest_order, fallback=self._fallback, stats=self.stats, max_age=self.max_age,
             recent_final=_RECENT_FINAL_ORDERS, label=self.LOG_NAME, logger=log,
         )
+        for state in (self._tickers, self._books, self.state):
+            self.track(state)  # a lost socket may have missed messages: none of it is fresh
 
     def __repr__(self) -> str:
         return (
@@ -206,7 +208,6 @@ class VestWSClient(BaseWSClient):
             self.state.connected()
 
     def _on_disconnected(self, code: int | None, reason: str) -> None:
-        self.state.mark_gap()
         if code in LISTEN_KEY_CLOSE_CODES and self.private:
             log.info("%s: listen key %s refused (close %s); fetching a new one",
                      self.LOG_NAME, _key_prefix(self._listen_key), code)
@@ -320,7 +321,7 @@ class VestWSClient(BaseWSClient):
         if book is not None:
             return book
         deadline = self._depth_since.get(symbol, 0.0) + timeout
-        if self._supervisor is not None and await self._books.wait(symbol, bound, deadline) is not None:
+        if self.connected and await self._books.wait(symbol, bound, deadline) is not None:
             book = self.orderbook(symbol, bound)
             if book is not None:
                 return book

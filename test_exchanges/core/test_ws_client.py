@@ -347,3 +347,25 @@ async def test_receive_times_come_from_the_injected_clock(fake_clock: Any) -> No
         assert await eventually(lambda: len(client.frames) >= 2)
         assert client.last_message_at == fake_clock.monotonic() == 1000.0
         await client.close()
+
+
+async def test_every_tracked_state_hears_of_each_lost_socket_before_the_disconnect_hook() -> None:
+    events: list[str] = []
+
+    class Recorder:
+        def mark_gap(self) -> None:
+            events.append("gap")
+
+    class Hooked(TopicClient):
+        def _on_disconnected(self, code: int | None, reason: str) -> None:
+            events.append(f"disconnected {code}")
+
+    async with ControlledServer() as server:
+        client = Hooked(server.url, **FAST)
+        client.track(Recorder())
+        await client.start()
+        await server.drop_all(code=1012)
+        assert await eventually(lambda: client.generation == 2 and client.connected)
+        assert events == ["gap", "disconnected 1012"]
+        await client.close()
+    assert events[-1] == "gap"  # the last socket ended too

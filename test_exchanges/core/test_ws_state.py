@@ -413,3 +413,27 @@ async def test_reconcile_of_an_older_socket_does_not_make_the_stream_live(fake_c
     link.generation = 2  # a newer socket opened while generation 1 reconciled
     await state.reconcile(1)
     assert not state.live and state.stats["reconciles"] == 0
+
+
+async def test_after_a_gap_only_a_request_sent_after_the_read_is_served(fake_clock: FakeClock) -> None:
+    link, venue = Link(fake_clock), Account()
+    state = private_state(fake_clock, link, venue)
+    await state.reconcile(1)
+    venue.calls.clear()
+    state.mark_gap()  # the socket ended: the stream may have missed events
+    link.connected = False
+    assert not state.live
+    venue.orders = [order(8)]
+    orders, account, again = await asyncio.gather(state.get_open_orders(), state.get_account(), state.get_account())
+    assert [o["id"] for o in orders] == ["o8"] and account == again
+    assert sorted(venue.calls) == ["account", "orders"]  # readers of one moment share a request
+    fake_clock.advance(0.001)
+    venue.orders = []
+    assert await state.get_open_orders() == []  # a snapshot 1 ms old is still from before this read
+    assert sorted(venue.calls) == ["account", "orders", "orders"]
+    link.generation, link.connected = 2, True  # a new socket, not reconciled yet: still REST
+    await state.get_account()
+    assert venue.calls.count("account") == 2
+    await state.reconcile(2)
+    venue.calls.clear()
+    assert await state.get_open_orders() == [] and venue.calls == []  # live again
