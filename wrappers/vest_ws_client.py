@@ -294,13 +294,18 @@ class VestWSClient(BaseWSClient):
         return parsers.parse_orderbook(raw, self.clock.now_ms() - int(age * 1000))
 
     async def get_ticker(self, symbol: str, max_age: float | None = None) -> Mapping[str, Any]:
-        """The ticker row from the socket when fresh, else from REST (cached with its time)."""
+        """The ticker row from the socket when fresh, else from REST; a REST row is cached
+        with the time its request was sent and never replaces a newer socket row."""
         return await self._fallback.read(self.ticker(symbol, max_age), lambda: self._rest_ticker(symbol, max_age),
                                          "ticker", symbol)
 
     async def _rest_ticker(self, symbol: str, max_age: float | None) -> Mapping[str, Any]:
+        stamp = self._tickers.stamp()
         row = parsers.find_ticker(await self.rest.get_ticker_latest(symbols=[symbol]), symbol)
-        self._tickers.put_live(symbol, row, self.clock.monotonic())
+        if not self._tickers.put(symbol, row, stamp):
+            newer = self._tickers.get(symbol, self._bound(max_age))
+            if newer is not None:  # the socket delivered a newer row while REST answered
+                return newer
         return row
 
     async def get_mark_price(self, symbol: str, max_age: float | None = None) -> float:
@@ -326,8 +331,14 @@ class VestWSClient(BaseWSClient):
             if book is not None:
                 return book
         self._fallback("orderbook", symbol)
+        stamp, sent_ms = self._books.stamp(), self.clock.now_ms()
         raw = await self.rest.get_depth(symbol)
-        return parsers.parse_orderbook(raw, self.clock.now_ms())
+        seen = self._books.observed_at(symbol)
+        if seen is not None and (seen.epoch, seen.at) >= (stamp.epoch, stamp.at):
+            book = self.orderbook(symbol, bound)  # the socket's book is newer than REST's answer
+            if book is not None:
+                return book
+        return parsers.parse_orderbook(raw, sent_ms)
 
     # ---------------------------------------------------------- private state
     @property

@@ -68,6 +68,38 @@ async def test_mark_price_is_served_fresh_and_stale_data_falls_back_to_rest(capl
         await client.close()
 
 
+async def test_a_rest_ticker_that_answers_after_a_newer_socket_ticker_does_not_replace_it() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        rest.ticker_delay = 0.5
+        client = await start_client(server, rest, max_age=0.2)
+        assert await eventually(lambda: client.mark_price("BTC-PERP") == 100.5)
+        server.silence(0.3)  # the socket's row ages past the bound …
+        await asyncio.sleep(0.25)
+        assert client.mark_price("BTC-PERP") is None
+        server.marks["BTC-PERP"] = "101"
+        reader = asyncio.create_task(client.get_mark_price("BTC-PERP"))  # … REST reads 101 now …
+        await asyncio.sleep(0.05)
+        server.marks["BTC-PERP"] = "102"  # … the socket speaks again, with 102, before REST answers
+        assert await reader == 102.0
+        assert client.mark_price("BTC-PERP") == 102.0 and rest.count("get_ticker_latest") == 1
+        await client.close()
+
+
+async def test_a_rest_book_that_answers_after_a_newer_socket_book_is_not_returned() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        rest.depth_delay = 0.5
+        client = await start_client(server, rest, max_age=0.2)
+        assert (await client.get_orderbook("BTC-PERP", "ex1", timeout=2))["bids"][0] == [99.5, 2.0]
+        server.silence(0.3)
+        await asyncio.sleep(0.25)
+        book = await client.get_orderbook("BTC-PERP", "ex1", timeout=0.1)  # stale: REST is asked …
+        assert rest.count("get_depth") == 1
+        assert book["bids"] == [[99.5, 2.0], [99.0, 1.5]]  # … but the socket's book came after the request
+        await client.close()
+
+
 async def test_depth_is_reference_counted_per_holder() -> None:
     async with VestLikeServer() as server:
         rest = FakeVestRest(server)
