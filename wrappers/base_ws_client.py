@@ -8,10 +8,11 @@ everything else (ping task, silence watchdog, a venue that wants a fresh token) 
 
 Decisions:
 * Backoff: jittered (50–100 %) exponential from ``reconnect_min``, capped at
-  ``reconnect_max``. The attempt count resets once a socket served data for a ping
-  interval (a socket closed right after its ack must not reset it: no storm). A
-  ``Retry-After`` (seconds or HTTP date) on a refused handshake is honoured, up to
-  ``MAX_RETRY_AFTER``.
+  ``reconnect_max`` (5 s). The attempt count resets as soon as a socket delivers a data frame
+  (``_handle_message`` returned true; an ack or pong is not data). Storm guard: a new socket
+  opens no sooner than ``min_connect_interval`` (default 4 × ``reconnect_min``) after the
+  previous one opened, whatever the server does. A ``Retry-After`` (seconds or HTTP date) on
+  a refused handshake is honoured, up to ``MAX_RETRY_AFTER``.
 * Gaps: when a socket ends, every object passed to ``track()`` gets ``mark_gap()`` before
   anything else runs, so no cache fed by that socket is served as fresh afterwards.
 * Time comes from one injectable ``mpdex.clock.Clock`` (``clock=``).
@@ -79,8 +80,8 @@ class BaseWSClient:
     RECV_TIMEOUT: float = 60.0
     #: first reconnect delay (before jitter) — keep it sub-second
     RECONNECT_MIN: float = 0.25
-    #: cap of the exponential backoff
-    RECONNECT_MAX: float = 30.0
+    #: cap of the exponential backoff: a flapping link is retried within this many seconds
+    RECONNECT_MAX: float = 5.0
     #: a server's Retry-After longer than this is not believed
     MAX_RETRY_AFTER: float = 300.0
     #: largest frame accepted (bytes)
@@ -100,6 +101,7 @@ class BaseWSClient:
         recv_timeout: float | None = None,
         reconnect_min: float | None = None,
         reconnect_max: float | None = None,
+        min_connect_interval: float | None = None,
         additional_headers: dict[str, str] | None = None,
         rng: random.Random | None = None,
         clock: Clock | None = None,
@@ -112,10 +114,15 @@ class BaseWSClient:
         self.recv_timeout = float(recv_timeout if recv_timeout is not None else self.RECV_TIMEOUT)
         self.reconnect_min = float(reconnect_min if reconnect_min is not None else self.RECONNECT_MIN)
         self.reconnect_max = float(reconnect_max if reconnect_max is not None else self.RECONNECT_MAX)
+        self.min_connect_interval = float(
+            min_connect_interval if min_connect_interval is not None else 4 * self.reconnect_min
+        )
         if min(self.connect_timeout, self.ping_interval, self.recv_timeout, self.reconnect_min) <= 0:
             raise ValueError("socket timings must be positive")
         if self.reconnect_max < self.reconnect_min:
             raise ValueError("reconnect_max must be >= reconnect_min")
+        if self.min_connect_interval < 0:
+            raise ValueError("min_connect_interval must not be negative")
         self.additional_headers = dict(additional_headers or {})
         self._rng = rng or random.Random()
         #: the one time source of this client and of the state it feeds
@@ -125,6 +132,7 @@ class BaseWSClient:
         #: increments for every socket that opens; tasks remember the one they serve
         self.generation: int = 0
         self._last_recv: float = 0.0
+        self._last_open: float | None = None
         self._attempt: int = 0
         self._delivered = False  # the current/last socket delivered a data frame
         self._closing = False
@@ -361,6 +369,12 @@ class BaseWSClient:
             logger=_RedactingLogger(logging.getLogger("mpdex.ws.wire")),
         )
 
+    def _spacing(self) -> float:
+        """Seconds still to wait so two sockets never open closer than the storm guard."""
+        if self._last_open is None:
+            return 0.0
+        return max(0.0, self._last_open + self.min_connect_interval - self.clock.monotonic())
+
     async def _supervise(self) -> None:
         while not self._closing:
             try:
@@ -369,7 +383,7 @@ class BaseWSClient:
                 raise
             except Exception as exc:  # every connect failure is retried
                 self.stats["connect_failures"] += 1
-                delay = self.next_delay()
+                delay = max(self.next_delay(), self._spacing())
                 hint = self._retry_after(exc)
                 if hint is not None:
                     delay = max(delay, hint)
@@ -389,7 +403,7 @@ class BaseWSClient:
             except Exception:
                 log.exception("%s: disconnect hook failed", self.LOG_NAME)
             override = self._retry_delay_for_close(code)
-            delay = self.next_delay() if override is None else override
+            delay = max(self.next_delay() if override is None else override, self._spacing())
             log.info("%s: socket closed (code=%s %s); reconnecting in %.2fs", self.LOG_NAME, code, reason, delay)
             await asyncio.sleep(delay)
 
@@ -404,10 +418,9 @@ class BaseWSClient:
         self.generation += 1
         gen = self.generation
         self._ws = ws
-        self._last_recv = opened = self.clock.monotonic()
+        self._last_recv = self._last_open = self.clock.monotonic()
         self._delivered = False
         self.stats["connects"] += 1
-        messages_before = self.stats["messages"]
         helpers = [
             self.spawn(self._watchdog(ws, gen), "watchdog"),
             self.spawn(self._pinger(ws, gen), "ping"),
@@ -424,10 +437,6 @@ class BaseWSClient:
             # a failing hook must not kill the supervisor: drop this socket, reconnect
             log.exception("%s: error on socket generation %d", self.LOG_NAME, gen)
         finally:
-            if self.stats["messages"] > messages_before and self.clock.monotonic() - opened >= self.ping_interval:
-                # it served data for a ping interval: the next drop starts with a fast retry
-                # (a socket closed right after its ack must not reset the backoff: no storm)
-                self._attempt = 0
             self._connected_event.clear()
             self._ws = None
             self._abort(ws)
@@ -456,7 +465,9 @@ class BaseWSClient:
                 continue
             try:
                 if handle(msg) and not delivered:
+                    # data flows: the next drop starts again with a fast first retry
                     delivered = self._delivered = True
+                    self._attempt = 0
             except Exception:
                 self._count_error("message handler failed", exc_info=True)
         # the iterator ends quietly on a normal close; an abort raises ConnectionClosed

@@ -31,10 +31,12 @@ class ChannelClient(BaseWSClient):
         self.frames: list[Any] = []
         self.last_data_at: dict[str, float] = {}
 
-    def _handle_message(self, msg: Any) -> None:
+    def _handle_message(self, msg: Any) -> bool:
         self.frames.append(msg)
         if isinstance(msg, dict) and "channel" in msg:
             self.last_data_at[msg["channel"]] = time.monotonic()
+            return True
+        return False  # acks and PONGs are not data
 
     async def _resubscribe(self) -> None:
         await self.send({"method": "SUBSCRIBE", "params": self.channels, "id": self.generation})
@@ -225,10 +227,11 @@ async def test_brotli_frames_without_the_extra_are_dropped_with_one_warning(
 
 async def test_handler_errors_are_logged_and_the_socket_survives(caplog: pytest.LogCaptureFixture) -> None:
     class Fragile(ChannelClient):
-        def _handle_message(self, msg: Any) -> None:
-            super()._handle_message(msg)
+        def _handle_message(self, msg: Any) -> bool:
+            data = super()._handle_message(msg)
             if isinstance(msg, dict) and msg.get("channel") == "boom":
                 raise KeyError("boom")
+            return data
 
     async with ControlledServer() as server:
         client = Fragile(server.url, ["boom", "tickers"], **FAST)
@@ -369,3 +372,56 @@ async def test_every_tracked_state_hears_of_each_lost_socket_before_the_disconne
         assert events == ["gap", "disconnected 1012"]
         await client.close()
     assert events[-1] == "gap"  # the last socket ended too
+
+
+async def test_a_server_that_sends_data_then_closes_is_reconnected_at_a_bounded_rate() -> None:
+    # data resets the backoff, so the storm guard is the spacing between two opens
+    class DataThenClose(ControlledServer):
+        async def _answer(self, ws: Any, raw: str | bytes) -> None:
+            await super()._answer(ws, raw)
+            await ws.send('{"channel":"tickers","data":{"seq":0}}')
+            await ws.close(1011, "internal error")
+
+    async with DataThenClose() as server:
+        client = ChannelClient(server.url, ["tickers"], **FAST)  # min_connect_interval = 4 × 0.05
+        assert client.min_connect_interval == pytest.approx(0.2)
+        await client.start(wait=False)
+        await asyncio.sleep(1.2)
+        assert 3 <= server.connect_count <= 7  # ≤ 1 per 0.2 s, not dozens
+        assert client.attempt <= 1  # every socket delivered data: no growing backoff
+        await client.close()
+
+
+async def test_a_flapping_link_is_up_most_of_the_time() -> None:
+    # every connection lives 0.2–0.6 s (data flowing), far shorter than the ping interval;
+    # the backoff restarts with each connection that delivered data, so the link is down
+    # only for the fast first retry (the old rule kept doubling towards its 30 s cap)
+    rng = random.Random(11)
+
+    class Flapping(ControlledServer):
+        async def _handler(self, ws: Any) -> None:
+            asyncio.get_running_loop().call_later(rng.uniform(0.2, 0.6), lambda: asyncio.ensure_future(ws.close(1012)))
+            await super()._handler(ws)
+
+    async with Flapping() as server:
+        client = ChannelClient(server.url, ["tickers"], connect_timeout=1.0, ping_interval=1.0, recv_timeout=2.0,
+                               reconnect_min=0.05, rng=random.Random(5))
+        assert client.reconnect_max == 5.0  # the cap: a flapping link is retried within 5 s
+        await client.start()
+        up = samples = 0
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 6.0
+        while loop.time() < end:
+            up += client.connected
+            samples += 1
+            await asyncio.sleep(0.005)
+        uptime = up / samples
+        assert uptime >= 0.8, f"up {uptime:.0%} of the soak ({server.connect_count} connections)"
+        assert server.connect_count >= 10
+        await client.close()
+
+
+async def test_the_default_cap_keeps_every_retry_within_five_seconds() -> None:
+    client = ChannelClient("ws://127.0.0.1:9/x", [], rng=random.Random(3))
+    delays = [client.next_delay() for _ in range(40)]
+    assert delays[0] < BaseWSClient.RECONNECT_MIN and max(delays) <= 5.0 and delays[-1] >= 2.5
