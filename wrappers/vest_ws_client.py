@@ -8,14 +8,18 @@ orders are a REST snapshot after every connect kept current by ``ORDER`` events;
 account is a REST snapshot refreshed on every fill event.
 
 Listen key: ``POST`` before every connect (a re-POST extends a live key and replaces an
-expired one), ``PUT`` every ``keepalive_interval``; a ``1125`` answer or a ``4003``/``4004``/
-``4005`` close gets a fresh key and a reconnect; ``DELETE`` on close. Keys are secrets:
+expired one), ``PUT`` every ``keepalive_interval``. A ``1125`` answer or a ``4003``/``4004``/
+``4005`` close gets a fresh key, at once if the socket had been delivering data (else with
+backoff). All API keys of one account share its listen key, so ``close()`` sends ``DELETE``
+only when no other live socket of the account in this process uses it. Keys are secrets:
 only a short prefix is ever logged.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -67,6 +71,15 @@ VEST_ORDERS = FieldOrderCodec(
 
 def _key_prefix(listen_key: str | None) -> str:
     return f"{listen_key[:4]}…" if listen_key else "none"
+
+
+# live private sockets per account: they share one listen key (see close())
+_ACCOUNT_SOCKETS: dict[tuple[Any, ...], weakref.WeakSet[VestWSClient]] = {}
+_ACCOUNT_LOCK = threading.Lock()
+
+
+def _account_of(key: VestKey) -> tuple[Any, ...]:
+    return (key.network, key.rest_url, key.primary_address.lower())
 
 
 class VestWSClient(BaseWSClient):
@@ -123,6 +136,7 @@ class VestWSClient(BaseWSClient):
 
         self._listen_key: str | None = None
         self._fresh_key: str | None = None  # fetched by start(), used by the first connect
+        self._key_lost = False  # the server refused our listen key: recover at once
         self._wanted.update(dict.fromkeys(["tickers", "account_private"] if private else ["tickers"]))
         self.stats.update({"listen_keys": 0})
         self._fallback = FallbackLog(log, self.LOG_NAME, self.clock, self.stats)
@@ -149,10 +163,12 @@ class VestWSClient(BaseWSClient):
         """Fetch the first listen key (a refused key raises here, e.g. a bad API key),
         then connect. Transport failures are retried in the background instead."""
         if self.private and self._supervisor is None:
+            self._register(True)
             try:
                 self._fresh_key = await self.rest.create_listen_key()
                 self.stats["listen_keys"] += 1
             except ExchangeError:
+                self._register(False)
                 await self._close_rest()
                 raise
             except MpdexError as exc:
@@ -161,18 +177,38 @@ class VestWSClient(BaseWSClient):
         return await super().start(wait)
 
     async def close(self) -> None:
-        """Close the socket and every task, ``DELETE`` the listen key, close owned REST."""
+        """Close the socket and every task, ``DELETE`` the listen key unless another live
+        socket of this account uses it, close an owned REST client."""
         if self.closed:
             return
         await super().close()
         self.state.close()
+        others = self._register(False)
         if self.private and self._listen_key:
-            try:
-                await asyncio.wait_for(self.rest.delete_listen_key(), 5.0)
-            except (MpdexError, asyncio.TimeoutError, OSError) as exc:
-                log.info("%s: listen key delete failed (%s); it expires on its own", self.LOG_NAME, exc)
+            if others:
+                log.info("%s: listen key %s kept: %d other socket(s) of this account use it",
+                         self.LOG_NAME, _key_prefix(self._listen_key), others)
+            else:
+                try:
+                    await asyncio.wait_for(self.rest.delete_listen_key(), 5.0)
+                except (MpdexError, asyncio.TimeoutError, OSError) as exc:
+                    log.info("%s: listen key delete failed (%s); it expires on its own", self.LOG_NAME, exc)
             self._listen_key = None
         await self._close_rest()
+
+    def _register(self, live: bool) -> int:
+        """Count this socket in (or out of) its account's live sockets; returns how many others."""
+        account = _account_of(self.key)
+        with _ACCOUNT_LOCK:
+            sockets = _ACCOUNT_SOCKETS.setdefault(account, weakref.WeakSet())
+            if live:
+                sockets.add(self)
+            else:
+                sockets.discard(self)
+            others = sum(1 for s in sockets if s is not self and not s.closed)
+            if not sockets:
+                del _ACCOUNT_SOCKETS[account]
+        return others
 
     async def _close_rest(self) -> None:
         if self._owns_rest:
@@ -209,6 +245,7 @@ class VestWSClient(BaseWSClient):
 
     def _on_disconnected(self, code: int | None, reason: str) -> None:
         if code in LISTEN_KEY_CLOSE_CODES and self.private:
+            self._key_lost = True
             log.info("%s: listen key %s refused (close %s); fetching a new one",
                      self.LOG_NAME, _key_prefix(self._listen_key), code)
 
@@ -217,6 +254,10 @@ class VestWSClient(BaseWSClient):
             log.error("%s: server refused the connection (close %s): check ws_url / account_group",
                       self.LOG_NAME, code)
             return self.reconnect_max
+        if self._key_lost:
+            self._key_lost = False
+            if self.delivered_data:  # a healthy socket lost its key: no backoff (a refused new key backs off)
+                return 0.0
         return None
 
     def _handle_message(self, msg: Any) -> bool:
@@ -422,6 +463,7 @@ class VestWSClient(BaseWSClient):
                     log.info("%s: listen key %s expired; reconnecting with a fresh one",
                              self.LOG_NAME, _key_prefix(self._listen_key))
                     self._listen_key = None
+                    self._key_lost = True
                     self.request_reconnect("listen key expired")
                     continue
                 log.warning("%s: listen key keepalive refused (%s)", self.LOG_NAME, exc)

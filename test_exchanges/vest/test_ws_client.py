@@ -183,6 +183,63 @@ async def test_keepalive_1125_gets_a_fresh_key_and_reconnects() -> None:
         await client.close()
 
 
+SLOW_BACKOFF = dict(reconnect_min=2.0, reconnect_max=2.0, min_connect_interval=0.2)  # a normal retry takes ≥ 1 s
+
+
+async def test_a_healthy_socket_whose_key_expires_on_keepalive_reconnects_at_once() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest, keepalive_interval=0.15, **SLOW_BACKOFF)
+        assert await eventually(lambda: client.private_live and client.mark_price("BTC-PERP") is not None)
+        await asyncio.sleep(0.2)  # older than the storm guard's spacing
+        server.valid_keys.clear()  # expired server-side: the next keepalive answers 1125
+        t0 = time.monotonic()
+        assert await eventually(lambda: client.generation == 2 and client.private_live, timeout=3)
+        assert time.monotonic() - t0 < 0.6  # the keepalive period plus a reconnect, no backoff
+        await client.close()
+
+
+async def test_a_healthy_socket_closed_for_its_key_reconnects_at_once_but_a_refused_new_key_backs_off() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest, **SLOW_BACKOFF)
+        assert await eventually(lambda: client.private_live and client.mark_price("BTC-PERP") is not None)
+        await asyncio.sleep(0.2)
+        t0 = time.monotonic()
+        await server.expire_keys(4004)  # e.g. another process deleted the account's key
+        assert await eventually(lambda: client.generation == 2 and client.private_live, timeout=3)
+        assert time.monotonic() - t0 < 0.5
+        real = rest.create_listen_key
+
+        async def refused_key() -> str:
+            key = await real()
+            server.valid_keys.discard(key)  # handed out, then refused by the socket server
+            return key
+
+        rest.create_listen_key = refused_key  # type: ignore[method-assign]
+        await server.expire_keys(4004)
+        await asyncio.sleep(1.5)
+        assert server.connect_count <= 4  # one at once, then the 1-2 s backoff: no storm
+        await client.close()
+
+
+async def test_api_keys_of_one_account_share_the_listen_key_and_only_the_last_close_deletes_it() -> None:
+    async with VestLikeServer() as server:
+        rest_a, rest_b, rest_c = FakeVestRest(server), FakeVestRest(server), FakeVestRest(server)
+        a = VestWSClient(make_key(server, api_key="bot-a"), rest_a, **FAST)
+        b = VestWSClient(make_key(server, api_key="bot-b"), rest_b, **FAST)
+        c = VestWSClient(make_key(server, address="0x" + "cd" * 20, api_key="bot-c"), rest_c, **FAST)
+        for client in (a, b, c):
+            assert await client.start()
+        await a.close()
+        assert rest_a.count("delete_listen_key") == 0  # b still uses the account's key
+        await c.close()
+        assert rest_c.count("delete_listen_key") == 1  # another account: its own key
+        assert b.connected and b.generation == 1
+        await b.close()
+        assert rest_b.count("delete_listen_key") == 1  # the last socket of the account
+
+
 async def test_keepalive_survives_an_unexpected_error() -> None:
     async with VestLikeServer() as server:
         rest = FakeVestRest(server)
