@@ -29,7 +29,7 @@ from mpdex.types import OrderBook, OrderRecord, Position
 from . import vest_parsers as parsers
 from .base_ws_client import BaseWSClient
 from .base_ws_pool import WSPool
-from .base_ws_state import FallbackLog, FieldOrderCodec, Holds, PrivateState, TimedCache
+from .base_ws_state import FallbackLog, FieldOrderCodec, Holds, ParsedCache, PrivateState, TimedCache
 from .vest_errors import INVALID_LISTEN_KEY
 from .vest_keys import VestKey
 
@@ -141,7 +141,7 @@ class VestWSClient(BaseWSClient):
         self.stats.update({"listen_keys": 0})
         self._fallback = FallbackLog(log, self.LOG_NAME, self.clock, self.stats)
         self._tickers: TimedCache[str, Mapping[str, Any]] = TimedCache(self.clock)
-        self._books: TimedCache[str, Mapping[str, Any]] = TimedCache(self.clock)
+        self._books: ParsedCache[str, Mapping[str, Any], OrderBook] = ParsedCache(self.clock, parsers.parse_orderbook)
         self._depth: Holds[str] = Holds()
         self._depth_since: dict[str, float] = {}
         self.state = PrivateState(
@@ -325,14 +325,11 @@ class VestWSClient(BaseWSClient):
         return self._tickers.get(symbol, self._bound(max_age))
 
     def orderbook(self, symbol: str, max_age: float | None = None) -> OrderBook | None:
-        """The cached book (best first), or ``None`` when absent or not fresh."""
-        bound = self._bound(max_age)
-        raw = self._books.get(symbol, bound)
-        seen = self._books.observed_at(symbol)
-        if raw is None or seen is None:
+        """The cached book (best first; parsed once per frame, a copy per read), or ``None``."""
+        book = self._books.parsed(symbol, self._bound(max_age))
+        if book is None:
             return None
-        age = self.clock.monotonic() - seen.at
-        return parsers.parse_orderbook(raw, self.clock.now_ms() - int(age * 1000))
+        return {"bids": [lv[:] for lv in book["bids"]], "asks": [lv[:] for lv in book["asks"]], "time": book["time"]}
 
     async def get_ticker(self, symbol: str, max_age: float | None = None) -> Mapping[str, Any]:
         """The ticker row from the socket when fresh, else from REST; a REST row is cached

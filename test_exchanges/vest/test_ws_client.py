@@ -121,6 +121,32 @@ async def test_depth_is_reference_counted_per_holder() -> None:
         await client.close()
 
 
+async def test_a_book_is_parsed_once_per_frame_and_each_read_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wrappers import vest_parsers
+
+    parsed: list[int] = []
+    real = vest_parsers.parse_orderbook
+
+    def counting(raw: Any, time_ms: int) -> Any:
+        parsed.append(time_ms)
+        return real(raw, time_ms)
+
+    monkeypatch.setattr(vest_parsers, "parse_orderbook", counting)
+    async with VestLikeServer(tick=5.0) as server:  # one frame per 5 s: the reads below see one frame
+        client = await start_client(server, FakeVestRest(server))
+        await client.subscribe_orderbook("BTC-PERP", "ex1")
+        client._handle_message({"channel": "BTC-PERP@depth", "data": {"bids": [["99", "1"]], "asks": [["101", "2"]]}})
+        books = [await client.get_orderbook("BTC-PERP", "ex1") for _ in range(10)]
+        assert len(parsed) == 1 and all(b == books[0] for b in books)
+        assert books[0] == {"bids": [[99.0, 1.0]], "asks": [[101.0, 2.0]], "time": parsed[0]}
+        books[0]["bids"][0][1] = 0.0  # a caller that edits its book …
+        books[0]["asks"].clear()
+        assert client.orderbook("BTC-PERP") == books[1]  # … does not edit the cache
+        client._handle_message({"channel": "BTC-PERP@depth", "data": {"bids": [["98", "1"]], "asks": [["102", "2"]]}})
+        assert (await client.get_orderbook("BTC-PERP", "ex1"))["bids"] == [[98.0, 1.0]] and len(parsed) == 2
+        await client.close()
+
+
 async def test_depth_that_never_arrives_waits_once_then_uses_rest() -> None:
     async with VestLikeServer() as server:
         rest = FakeVestRest(server)
