@@ -9,11 +9,12 @@ may hold credentials) and never logged.
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["PooledClient", "WSPool"]
+__all__ = ["Census", "PooledClient", "WSPool"]
 
 
 class PooledClient(Protocol):
@@ -106,3 +107,29 @@ class WSPool(Generic[K, C]):
                 if entry.client is client:
                     return entry.refs
         return 0
+
+
+class Census:
+    """Which clients are alive per group (e.g. per account), across every event loop of the
+    process: lets a client ask whether others still use a resource they share (a listen
+    key of the account) before it releases it. Weak: a client never closed does not leak."""
+
+    def __init__(self) -> None:
+        self._groups: dict[Hashable, weakref.WeakSet[Any]] = {}
+        self._lock = threading.Lock()
+
+    def join(self, group: Hashable, client: PooledClient) -> None:
+        with self._lock:
+            self._groups.setdefault(group, weakref.WeakSet()).add(client)
+
+    def leave(self, group: Hashable, client: PooledClient) -> int:
+        """Count ``client`` out; returns how many other live (not closed) clients remain."""
+        with self._lock:
+            members = self._groups.get(group)
+            if members is None:
+                return 0
+            members.discard(client)
+            others = sum(1 for c in members if not c.closed)
+            if not members:
+                del self._groups[group]
+            return others

@@ -26,9 +26,10 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from mpdex.clock import Clock
 from mpdex.errors import ExchangeError, MpdexError, NetworkError, RequestTimeout
-from mpdex.types import OrderRecord
+from mpdex.types import OrderBook, OrderRecord
 
 __all__ = [
+    "BookStreams",
     "FallbackLog",
     "FieldOrderCodec",
     "Holds",
@@ -40,6 +41,7 @@ __all__ = [
     "Spawn",
     "Stamp",
     "StreamLink",
+    "Subscriber",
     "TimedCache",
 ]
 
@@ -127,6 +129,23 @@ class TimedCache(Generic[K, V]):
         entry = self._entries.get(key)
         return None if entry is None else Stamp(entry[0], entry[1])
 
+    def newer_than(self, key: K, stamp: Stamp) -> bool:
+        """Whether the entry was observed at or after ``stamp`` (e.g. a frame that beat a
+        REST answer whose request was sent at ``stamp``)."""
+        entry = self._entries.get(key)
+        return entry is not None and (entry[1], entry[0]) >= (stamp.epoch, stamp.at)
+
+    async def fetch(self, key: K, fetch: Callable[[], Awaitable[V]], max_age: float) -> V:
+        """``await fetch()`` (a REST read) cached with the time its request was sent; the
+        newest value is returned: a fresh socket value that arrived meanwhile wins."""
+        stamp = self.stamp()
+        value = await fetch()
+        if not self.put(key, value, stamp):
+            newer = self.get(key, max_age)
+            if newer is not None:
+                return newer
+        return value
+
     def mark_gap(self) -> None:
         """The feeding socket ended: nothing cached so far counts as fresh any more."""
         self.epoch += 1
@@ -202,6 +221,95 @@ class Holds(Generic[K]):
 
     def topics_of(self, holder: Hashable) -> list[K]:
         return [t for t, h in self._holders.items() if holder in h]
+
+
+class Subscriber(Protocol):
+    """What a book stream needs of its socket (``BaseWSClient`` is one)."""
+
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def connected(self) -> bool: ...
+    async def subscribe(self, *topics: Hashable) -> None: ...
+    async def unsubscribe(self, *topics: Hashable) -> None: ...
+
+
+class BookStreams(Generic[V]):
+    """Order books streamed per symbol (each frame a full snapshot), held by holders.
+
+    The first hold subscribes ``topic(symbol)``, the last release unsubscribes and forgets
+    the book. Each frame is parsed once (``parse(raw, received_ms)``), each read gets a copy.
+    ``get`` serves a fresh book, waits for the first frame up to ``timeout`` after the
+    (re)subscription while connected, else asks REST (``fetch(symbol)``, logged) — unless a
+    frame arrived after that request went out. The venue calls ``on_frame`` from its
+    handler and ``connected()`` on every new socket; ``mark_gap`` is wired with ``track``."""
+
+    def __init__(
+        self, link: Subscriber, *, topic: Callable[[str], Hashable], parse: Callable[[V, int], OrderBook],
+        fetch: Callable[[str], Awaitable[V]], fallback: FallbackLog,
+    ) -> None:
+        self.link, self._topic, self._parse, self._fetch, self._fallback = link, topic, parse, fetch, fallback
+        self.cache: ParsedCache[str, V, OrderBook] = ParsedCache(link.clock, parse)
+        self.holds: Holds[str] = Holds()
+        self._since: dict[str, float] = {}  # when each symbol's current subscription began
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self.holds
+
+    @property
+    def held(self) -> list[str]:
+        return list(self.holds)
+
+    def on_frame(self, symbol: str, raw: V, at: float) -> None:
+        """A snapshot received at ``at``; dropped once nobody holds the symbol (a frame in flight)."""
+        if symbol in self.holds:
+            self.cache.put_live(symbol, raw, at)
+
+    def mark_gap(self) -> None:
+        self.cache.mark_gap()
+
+    def connected(self) -> None:
+        now = self.link.clock.monotonic()
+        for symbol in self.holds:
+            self._since[symbol] = now
+
+    def book(self, symbol: str, max_age: float) -> OrderBook | None:
+        """The fresh book (best first), a copy the caller may edit; ``None`` when not fresh."""
+        book = self.cache.parsed(symbol, max_age)
+        if book is None:
+            return None
+        return {"bids": [lv[:] for lv in book["bids"]], "asks": [lv[:] for lv in book["asks"]], "time": book["time"]}
+
+    async def hold(self, symbol: str, holder: Hashable) -> None:
+        if self.holds.add(symbol, holder):
+            self._since[symbol] = self.link.clock.monotonic()
+            await self.link.subscribe(self._topic(symbol))
+
+    async def release(self, symbol: str, holder: Hashable) -> None:
+        if self.holds.remove(symbol, holder):
+            self._since.pop(symbol, None)
+            self.cache.discard(symbol)
+            await self.link.unsubscribe(self._topic(symbol))
+
+    async def release_holder(self, holder: Hashable) -> None:
+        for symbol in self.holds.topics_of(holder):
+            await self.release(symbol, holder)
+
+    async def get(self, symbol: str, holder: Hashable, *, timeout: float, max_age: float) -> OrderBook:
+        await self.hold(symbol, holder)
+        book = self.book(symbol, max_age)
+        if book is not None:
+            return book
+        deadline = self._since.get(symbol, 0.0) + timeout
+        if self.link.connected and await self.cache.wait(symbol, max_age, deadline) is not None:
+            book = self.book(symbol, max_age)
+            if book is not None:
+                return book
+        self._fallback("orderbook", symbol)
+        stamp, sent_ms = self.cache.stamp(), self.link.clock.now_ms()
+        raw = await self._fetch(symbol)
+        newer = self.book(symbol, max_age) if self.cache.newer_than(symbol, stamp) else None
+        return newer or self._parse(raw, sent_ms)
 
 
 class RestSnapshot(Generic[T]):

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -28,8 +26,8 @@ from mpdex.types import OrderBook, OrderRecord, Position
 
 from . import vest_parsers as parsers
 from .base_ws_client import BaseWSClient
-from .base_ws_pool import WSPool
-from .base_ws_state import FallbackLog, FieldOrderCodec, Holds, ParsedCache, PrivateState, TimedCache
+from .base_ws_pool import Census, WSPool
+from .base_ws_state import BookStreams, FallbackLog, FieldOrderCodec, PrivateState, TimedCache
 from .vest_errors import INVALID_LISTEN_KEY
 from .vest_keys import VestKey
 
@@ -73,9 +71,8 @@ def _key_prefix(listen_key: str | None) -> str:
     return f"{listen_key[:4]}…" if listen_key else "none"
 
 
-# live private sockets per account: they share one listen key (see close())
-_ACCOUNT_SOCKETS: dict[tuple[Any, ...], weakref.WeakSet[VestWSClient]] = {}
-_ACCOUNT_LOCK = threading.Lock()
+#: live private sockets per account: they share the account's listen key (see close())
+LISTEN_KEY_USERS = Census()
 
 
 def _account_of(key: VestKey) -> tuple[Any, ...]:
@@ -141,15 +138,16 @@ class VestWSClient(BaseWSClient):
         self.stats.update({"listen_keys": 0})
         self._fallback = FallbackLog(log, self.LOG_NAME, self.clock, self.stats)
         self._tickers: TimedCache[str, Mapping[str, Any]] = TimedCache(self.clock)
-        self._books: ParsedCache[str, Mapping[str, Any], OrderBook] = ParsedCache(self.clock, parsers.parse_orderbook)
-        self._depth: Holds[str] = Holds()
-        self._depth_since: dict[str, float] = {}
+        self.books: BookStreams[Mapping[str, Any]] = BookStreams(
+            self, topic=lambda symbol: f"{symbol}@depth", parse=parsers.parse_orderbook,
+            fetch=self.rest.get_depth, fallback=self._fallback,
+        )
         self.state = PrivateState(
-            VEST_ORDERS, self, fetch_open_orders=self._rest_open_orders, fetch_account=self._rest_account,
+            VEST_ORDERS, self, fetch_open_orders=self._rest_open_orders, fetch_account=self.rest.get_account,
             lookup_order=self._rest_order, fallback=self._fallback, stats=self.stats, max_age=self.max_age,
             recent_final=_RECENT_FINAL_ORDERS, label=self.LOG_NAME, logger=log,
         )
-        for state in (self._tickers, self._books, self.state):
+        for state in (self._tickers, self.books, self.state):
             self.track(state)  # a lost socket may have missed messages: none of it is fresh
 
     def __repr__(self) -> str:
@@ -163,12 +161,12 @@ class VestWSClient(BaseWSClient):
         """Fetch the first listen key (a refused key raises here, e.g. a bad API key),
         then connect. Transport failures are retried in the background instead."""
         if self.private and self._supervisor is None:
-            self._register(True)
+            LISTEN_KEY_USERS.join(_account_of(self.key), self)
             try:
                 self._fresh_key = await self.rest.create_listen_key()
                 self.stats["listen_keys"] += 1
             except ExchangeError:
-                self._register(False)
+                LISTEN_KEY_USERS.leave(_account_of(self.key), self)
                 await self._close_rest()
                 raise
             except MpdexError as exc:
@@ -183,7 +181,7 @@ class VestWSClient(BaseWSClient):
             return
         await super().close()
         self.state.close()
-        others = self._register(False)
+        others = LISTEN_KEY_USERS.leave(_account_of(self.key), self)
         if self.private and self._listen_key:
             if others:
                 log.info("%s: listen key %s kept: %d other socket(s) of this account use it",
@@ -195,20 +193,6 @@ class VestWSClient(BaseWSClient):
                     log.info("%s: listen key delete failed (%s); it expires on its own", self.LOG_NAME, exc)
             self._listen_key = None
         await self._close_rest()
-
-    def _register(self, live: bool) -> int:
-        """Count this socket in (or out of) its account's live sockets; returns how many others."""
-        account = _account_of(self.key)
-        with _ACCOUNT_LOCK:
-            sockets = _ACCOUNT_SOCKETS.setdefault(account, weakref.WeakSet())
-            if live:
-                sockets.add(self)
-            else:
-                sockets.discard(self)
-            others = sum(1 for s in sockets if s is not self and not s.closed)
-            if not sockets:
-                del _ACCOUNT_SOCKETS[account]
-        return others
 
     async def _close_rest(self) -> None:
         if self._owns_rest:
@@ -237,9 +221,7 @@ class VestWSClient(BaseWSClient):
         return [{"method": "UNSUBSCRIBE", "params": topics, "id": self.next_request_id()}]
 
     async def _on_connected(self) -> None:
-        now = self.clock.monotonic()
-        for symbol in self._depth:
-            self._depth_since[symbol] = now
+        self.books.connected()
         if self.private:
             self.state.connected()
 
@@ -266,9 +248,7 @@ class VestWSClient(BaseWSClient):
             return False  # acks ({"result":…,"id":…}), PONG ({"data":"PONG"}), unknown frames
         data = msg.get("data")
         if channel.endswith("@depth"):
-            symbol = channel[:-6]
-            if symbol in self._depth:  # else a frame still in flight after the last holder let go
-                self._books.put_live(symbol, data, self._last_recv)
+            self.books.on_frame(channel[:-6], data, self._last_recv)
         elif channel == "tickers":
             now, put = self._last_recv, self._tickers.put_live
             for row in data if type(data) is list else (data,):
@@ -286,22 +266,15 @@ class VestWSClient(BaseWSClient):
     # ---------------------------------------------------------- subscriptions
     async def subscribe_orderbook(self, symbol: str, holder: Hashable) -> None:
         """Hold ``{symbol}@depth`` on behalf of ``holder`` (subscribed on the first hold)."""
-        if self._depth.add(symbol, holder):
-            self._depth_since[symbol] = self.clock.monotonic()
-            await self.subscribe(f"{symbol}@depth")
+        await self.books.hold(symbol, holder)
 
     async def unsubscribe_orderbook(self, symbol: str, holder: Hashable) -> None:
         """Drop ``holder``'s hold; the last one unsubscribes and forgets the book."""
-        if not self._depth.remove(symbol, holder):
-            return
-        self._depth_since.pop(symbol, None)
-        self._books.discard(symbol)
-        await self.unsubscribe(f"{symbol}@depth")
+        await self.books.release(symbol, holder)
 
     async def release_holder(self, holder: Hashable) -> None:
         """Drop every hold of ``holder`` (an exchange that closes)."""
-        for symbol in self._depth.topics_of(holder):
-            await self.unsubscribe_orderbook(symbol, holder)
+        await self.books.release_holder(holder)
 
     @property
     def channels(self) -> list[str]:
@@ -326,25 +299,17 @@ class VestWSClient(BaseWSClient):
 
     def orderbook(self, symbol: str, max_age: float | None = None) -> OrderBook | None:
         """The cached book (best first; parsed once per frame, a copy per read), or ``None``."""
-        book = self._books.parsed(symbol, self._bound(max_age))
-        if book is None:
-            return None
-        return {"bids": [lv[:] for lv in book["bids"]], "asks": [lv[:] for lv in book["asks"]], "time": book["time"]}
+        return self.books.book(symbol, self._bound(max_age))
 
     async def get_ticker(self, symbol: str, max_age: float | None = None) -> Mapping[str, Any]:
         """The ticker row from the socket when fresh, else from REST; a REST row is cached
         with the time its request was sent and never replaces a newer socket row."""
-        return await self._fallback.read(self.ticker(symbol, max_age), lambda: self._rest_ticker(symbol, max_age),
-                                         "ticker", symbol)
+        async def rest() -> Mapping[str, Any]:
+            return parsers.find_ticker(await self.rest.get_ticker_latest(symbols=[symbol]), symbol)
 
-    async def _rest_ticker(self, symbol: str, max_age: float | None) -> Mapping[str, Any]:
-        stamp = self._tickers.stamp()
-        row = parsers.find_ticker(await self.rest.get_ticker_latest(symbols=[symbol]), symbol)
-        if not self._tickers.put(symbol, row, stamp):
-            newer = self._tickers.get(symbol, self._bound(max_age))
-            if newer is not None:  # the socket delivered a newer row while REST answered
-                return newer
-        return row
+        bound = self._bound(max_age)
+        return await self._fallback.read(self._tickers.get(symbol, bound),
+                                         lambda: self._tickers.fetch(symbol, rest, bound), "ticker", symbol)
 
     async def get_mark_price(self, symbol: str, max_age: float | None = None) -> float:
         price = self.mark_price(symbol, max_age)
@@ -358,25 +323,7 @@ class VestWSClient(BaseWSClient):
     ) -> OrderBook:
         """Hold the depth stream for ``holder`` and return a fresh book: from the socket,
         waiting for the first snapshot up to ``timeout`` after subscribing, else REST."""
-        await self.subscribe_orderbook(symbol, holder)
-        bound = self._bound(max_age)
-        book = self.orderbook(symbol, bound)
-        if book is not None:
-            return book
-        deadline = self._depth_since.get(symbol, 0.0) + timeout
-        if self.connected and await self._books.wait(symbol, bound, deadline) is not None:
-            book = self.orderbook(symbol, bound)
-            if book is not None:
-                return book
-        self._fallback("orderbook", symbol)
-        stamp, sent_ms = self._books.stamp(), self.clock.now_ms()
-        raw = await self.rest.get_depth(symbol)
-        seen = self._books.observed_at(symbol)
-        if seen is not None and (seen.epoch, seen.at) >= (stamp.epoch, stamp.at):
-            book = self.orderbook(symbol, bound)  # the socket's book is newer than REST's answer
-            if book is not None:
-                return book
-        return parsers.parse_orderbook(raw, sent_ms)
+        return await self.books.get(symbol, holder, timeout=timeout, max_age=self._bound(max_age))
 
     # ---------------------------------------------------------- private state
     @property
@@ -427,10 +374,6 @@ class VestWSClient(BaseWSClient):
         self.state.on_event(args, from_rest=from_rest)
 
     # ----------------------------------------------------------- REST reads
-    async def _rest_account(self) -> Mapping[str, Any]:
-        account: Mapping[str, Any] = await self.rest.get_account()
-        return account
-
     async def _rest_open_orders(self) -> list[Mapping[str, Any]]:
         batches = await asyncio.gather(
             self.rest.get_orders(status="NEW"), self.rest.get_orders(status="PARTIALLY_FILLED")
@@ -455,24 +398,16 @@ class VestWSClient(BaseWSClient):
                 continue
             try:
                 key = await self.rest.keepalive_listen_key()
-            except ExchangeError as exc:
-                if exc.code == INVALID_LISTEN_KEY:
+            except Exception as exc:  # refused, transport, or a bug: renewal goes on for the socket's life
+                if isinstance(exc, ExchangeError) and exc.code == INVALID_LISTEN_KEY:
                     log.info("%s: listen key %s expired; reconnecting with a fresh one",
                              self.LOG_NAME, _key_prefix(self._listen_key))
-                    self._listen_key = None
-                    self._key_lost = True
+                    self._listen_key, self._key_lost = None, True
                     self.request_reconnect("listen key expired")
-                    continue
-                log.warning("%s: listen key keepalive refused (%s)", self.LOG_NAME, exc)
-                delay = min(60.0, self.keepalive_interval)
-                continue
-            except MpdexError as exc:
-                log.warning("%s: listen key keepalive failed (%s); retrying", self.LOG_NAME, exc)
-                delay = min(60.0, self.keepalive_interval)
-                continue
-            except Exception:  # a bug must not end renewal for the socket's whole life
-                log.exception("%s: listen key keepalive raised unexpectedly; retrying", self.LOG_NAME)
-                delay = min(60.0, self.keepalive_interval)
+                else:
+                    log.warning("%s: listen key keepalive failed (%s); retrying", self.LOG_NAME, exc,
+                                exc_info=not isinstance(exc, MpdexError))
+                    delay = min(60.0, self.keepalive_interval)
                 continue
             if key and key != self._listen_key:
                 log.info("%s: server replaced listen key; reconnecting", self.LOG_NAME)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wrappers.base_ws_pool import WSPool
+from wrappers.base_ws_pool import Census, WSPool
 
 
 class FakeClient:
@@ -124,3 +124,18 @@ async def test_a_closed_client_is_replaced_on_the_next_acquire() -> None:
     b = await pool.acquire("acct")
     assert b is not a and not b.closed
     await pool.release(b)
+
+
+async def test_the_census_counts_other_live_clients_of_a_group() -> None:
+    census = Census()
+    a, b, c = FakeClient("a"), FakeClient("b"), FakeClient("c")
+    census.join("acct", a)
+    census.join("acct", b)
+    census.join("other", c)
+    assert census.leave("acct", a) == 1  # b still uses what a and b share
+    await b.close()
+    census.join("acct", a)
+    assert census.leave("acct", a) == 0  # b is closed: it does not count
+    assert census.leave("acct", b) == 0 and census.leave("nobody", a) == 0
+    assert census.leave("other", c) == 0
+    assert census._groups == {}

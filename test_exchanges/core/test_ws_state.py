@@ -13,6 +13,7 @@ import pytest
 from mpdex.errors import ExchangeError, NetworkError, RequestTimeout
 from mpdex.types import OrderRecord
 from wrappers.base_ws_state import (
+    BookStreams,
     FallbackLog,
     FieldOrderCodec,
     Holds,
@@ -20,6 +21,7 @@ from wrappers.base_ws_state import (
     ParsedCache,
     PrivateState,
     RestSnapshot,
+    Stamp,
     TimedCache,
 )
 
@@ -437,3 +439,108 @@ async def test_after_a_gap_only_a_request_sent_after_the_read_is_served(fake_clo
     await state.reconcile(2)
     venue.calls.clear()
     assert await state.get_open_orders() == [] and venue.calls == []  # live again
+
+
+async def test_fetch_caches_a_rest_value_unless_a_newer_one_arrived_meanwhile(fake_clock: FakeClock) -> None:
+    cache: TimedCache[str, str] = TimedCache(fake_clock)
+
+    async def rest() -> str:
+        fake_clock.advance(0.1)
+        cache.put_live("BTC", "socket", fake_clock.monotonic())  # a frame while REST answers
+        return "rest"
+
+    assert await cache.fetch("BTC", rest, 5.0) == "socket" and cache.get("BTC", 5.0) == "socket"
+    assert cache.newer_than("BTC", Stamp(fake_clock.monotonic(), cache.epoch))
+
+    async def plain() -> str:
+        return "rest"
+
+    fake_clock.advance(0.1)
+    assert await cache.fetch("ETH", plain, 5.0) == "rest" and cache.get("ETH", 5.0) == "rest"
+    assert not cache.newer_than("ETH", Stamp(fake_clock.monotonic() + 1, cache.epoch))
+    assert not cache.newer_than("SOL", cache.stamp())
+
+
+class Socket:
+    """A subscriber moved by hand: records what it was asked to (un)subscribe."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.connected = True
+        self.sent: list[str] = []
+
+    async def subscribe(self, *topics: Any) -> None:
+        self.sent += [f"+{t}" for t in topics]
+
+    async def unsubscribe(self, *topics: Any) -> None:
+        self.sent += [f"-{t}" for t in topics]
+
+
+def raw_book(bid: str) -> dict[str, Any]:
+    return {"b": [[bid, "1"]], "a": [["200", "2"]]}
+
+
+def parse_book(raw: dict[str, Any], received_ms: int) -> Any:
+    return {"bids": [[float(p), float(q)] for p, q in raw["b"]], "asks": [[float(p), float(q)] for p, q in raw["a"]],
+            "time": received_ms}
+
+
+def book_streams(fake_clock: FakeClock, rest_answer: Any = None) -> tuple[BookStreams[Any], Socket, list[str]]:
+    socket, asked = Socket(fake_clock), []
+
+    async def fetch(symbol: str) -> Any:
+        asked.append(symbol)
+        return await rest_answer(symbol) if rest_answer else raw_book("90")
+
+    stats: dict[str, int] = {}
+    books: BookStreams[Any] = BookStreams(socket, topic=lambda s: f"{s}@book", parse=parse_book, fetch=fetch,
+                                          fallback=FallbackLog(logging.getLogger("t"), "t", fake_clock, stats))
+    return books, socket, asked
+
+
+async def test_book_streams_subscribe_on_the_first_hold_and_unsubscribe_on_the_last(fake_clock: FakeClock) -> None:
+    books, socket, _ = book_streams(fake_clock)
+    await books.hold("BTC", "ex1")
+    await books.hold("BTC", "ex2")
+    await books.hold("ETH", "ex1")
+    assert socket.sent == ["+BTC@book", "+ETH@book"] and books.held == ["BTC", "ETH"]
+    books.on_frame("BTC", raw_book("100"), fake_clock.monotonic())
+    await books.release_holder("ex1")
+    assert socket.sent == ["+BTC@book", "+ETH@book", "-ETH@book"] and "BTC" in books
+    await books.release("BTC", "ex2")
+    assert socket.sent[-1] == "-BTC@book" and books.book("BTC", 5.0) is None
+    books.on_frame("BTC", raw_book("100"), fake_clock.monotonic())  # in flight after the release
+    assert books.book("BTC", 5.0) is None
+
+
+async def test_book_streams_serve_fresh_copies_wait_for_a_first_frame_then_ask_rest(fake_clock: FakeClock) -> None:
+    books, socket, asked = book_streams(fake_clock)
+    waiter = asyncio.create_task(books.get("BTC", "ex1", timeout=1.0, max_age=5.0))
+    await asyncio.sleep(0)
+    books.on_frame("BTC", raw_book("100"), fake_clock.monotonic())
+    first = await waiter
+    assert first["bids"] == [[100.0, 1.0]] and asked == []
+    first["bids"].clear()
+    assert (await books.get("BTC", "ex1", timeout=1.0, max_age=5.0))["bids"] == [[100.0, 1.0]]
+    fake_clock.advance(5.1)  # stale, and the first-frame wait is long over: REST at once
+    book = await books.get("BTC", "ex1", timeout=1.0, max_age=5.0)
+    assert book == {"bids": [[90.0, 1.0]], "asks": [[200.0, 2.0]], "time": fake_clock.now_ms()} and asked == ["BTC"]
+    books.mark_gap()
+    socket.connected = False  # a down socket: no point waiting for a frame
+    books.connected()  # (a reconnect restarts the first-frame wait — but we are down)
+    assert (await books.get("BTC", "ex1", timeout=60.0, max_age=5.0))["bids"] == [[90.0, 1.0]]
+    assert asked == ["BTC", "BTC"]
+
+
+async def test_a_frame_that_beats_the_rest_answer_is_returned_instead(fake_clock: FakeClock) -> None:
+    holder: list[BookStreams[Any]] = []
+
+    async def slow(symbol: str) -> Any:
+        fake_clock.advance(0.2)
+        holder[0].on_frame(symbol, raw_book("101"), fake_clock.monotonic())
+        return raw_book("90")
+
+    books, socket, asked = book_streams(fake_clock, slow)
+    holder.append(books)
+    socket.connected = False
+    assert (await books.get("BTC", "ex1", timeout=1.0, max_age=5.0))["bids"] == [[101.0, 1.0]] and asked == ["BTC"]

@@ -29,7 +29,7 @@ async def fresh_everywhere(client: VestWSClient, symbols: tuple[str, ...] = ("BT
     return (
         client.private_live
         and all(client.mark_price(s, within) is not None for s in symbols)
-        and all(client.orderbook(s, within) is not None for s in client._depth)
+        and all(client.orderbook(s, within) is not None for s in client.books.held)
     )
 
 
