@@ -1,5 +1,6 @@
-"""Exchange-neutral state kept by a socket: timed caches, versioned REST snapshots, the
-order tracker with its waiters, and the socket-first / REST-fallback read.
+"""Exchange-neutral state kept by a socket: timed caches, order-book streams, versioned
+REST snapshots, the order tracker with its waiters, an account's private state, and the
+socket-first / REST-fallback read (logged).
 
 Decisions:
 * One staleness rule (``TimedCache``): an entry is served only while younger than the
