@@ -1,10 +1,11 @@
 """Failure injection for the paper server, so tests can prove a client survives a
 misbehaving exchange.
 
-REST faults count requests as they arrive (the internal registration of
-``PaperVest.create_account`` is exempt); when several are armed, a pending delay is
-served first, then rate limiting, then server errors. ``lose_next_order_response`` lets
-``POST /orders`` commit the order and then drops the connection without an answer.
+Venue-neutral: REST faults count requests as they arrive (a venue's own internal requests,
+marked with ``harness.INTERNAL_HEADER``, are exempt); when several are armed, a pending delay
+is served first, then rate limiting, then server errors. The bodies of the fault responses
+are the dialect's (``PaperVenue.fault_response``). ``lose_next_order_response`` lets the
+dialect's order route commit the order and then drop the connection without an answer.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ log = logging.getLogger("mpdex.paper.faults")
 
 class _Sockets(Protocol):
     def drop_all(self, code: int) -> int: ...
-    def close_private(self, code: int, listen_key: str | None = None) -> int: ...
+    def close_private(self, code: int) -> int: ...
 
 
 class Faults:
@@ -54,7 +55,7 @@ class Faults:
         return n
 
     def close_private(self, code: int = 4005) -> int:
-        """Close every socket opened with a listen key now with ``code``."""
+        """Close every socket bound to an account's private stream now with ``code``."""
         n = self._sockets.close_private(code) if self._sockets else 0
         log.info("paper fault: closed %d private sockets with %d", n, code)
         return n
@@ -80,7 +81,7 @@ class Faults:
     # --- REST -----------------------------------------------------------------------
 
     def rate_limit(self, n: int, retry_after: float = 1.0) -> None:
-        """The next ``n`` REST requests: HTTP 429, ``Retry-After``, ``{"code":429,"msg":"Rate limited"}``."""
+        """The next ``n`` REST requests: HTTP 429 with ``Retry-After`` (and the dialect's body)."""
         self._rate_limit, self._retry_after = n, retry_after
 
     def server_error(self, n: int, status: int = 503) -> None:
@@ -94,8 +95,8 @@ class Faults:
         self._delays.extend([seconds] * n)
 
     def lose_next_order_response(self, n: int = 1) -> None:
-        """The next ``n`` accepted ``POST /orders`` are committed, then the connection
-        is dropped without a response."""
+        """The next ``n`` accepted orders are committed, then the connection is dropped
+        without a response."""
         self._lost_orders = n
 
     def take_delay(self) -> float:

@@ -4,8 +4,13 @@ One random walk per market (mean-reverting around its reference price), driven b
 ``random.Random`` seeded from ``(seed, symbol)``, so two servers with the same seed and
 the same sequence of ticks produce the same marks. Books are generated lazily from the
 mark (seeded by ``(seed, symbol, book version)``) and deplete as orders take liquidity
-until the mark moves again. Nothing here touches the ledger: fills are priced here and
-booked by ``exchange.py``.
+until the mark moves again: 100 levels a side, the best half a basis point from the mark,
+one basis point apart. Every price is put on the market's grid (``Market.price_step``).
+
+A restart with the same ledger continues from the stored marks (the simulator saves them);
+trades and bars live in memory only, and 120 minutes of 1m history are synthesised at start
+so charts and 24h statistics have something to show. Nothing here touches the ledger: fills
+are priced here and booked by the simulator.
 """
 from __future__ import annotations
 
@@ -38,6 +43,11 @@ _REVERSION = Decimal("0.002")
 
 def _q(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     return (value / step).to_integral_value(rounding=rounding) * step
+
+
+def _grid(m: Market, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """``price`` on the market's price grid, never below the finest tick."""
+    return max(_q(price, m.price_step(price), rounding), m.tick)
 
 
 def _dec(x: float) -> Decimal:
@@ -119,9 +129,9 @@ class PriceModel:
             m = st.market
             z = _dec(rng.gauss(0.0, 1.0))
             drift = _REVERSION * (st.ref - st.mark) / st.ref
-            new_mark = _q(st.mark * (1 + _SIGMA[m.asset] * z + drift), m.tick)
+            new_mark = _grid(m, st.mark * (1 + _SIGMA[m.asset] * z + drift))
             basis = _dec(rng.gauss(0.0, 1.0)) * _SIGMA[m.asset]
-            self._move(st, max(new_mark, m.tick), now_ms, basis)
+            self._move(st, new_mark, now_ms, basis)
             made: list[Trade] = []
             for _ in range(rng.randint(0, 2)):
                 is_buy = rng.random() < 0.5
@@ -136,13 +146,13 @@ class PriceModel:
     def set_price(self, symbol: str, price: Decimal, now_ms: int) -> None:
         """Mark and index jump to ``price`` (on the tick grid); the walk centres there."""
         st = self.states[symbol]
-        price = max(_q(price, st.market.tick), st.market.tick)
+        price = _grid(st.market, price)
         st.ref = price
         self._move(st, price, now_ms, Decimal(0))
 
     def _move(self, st: MarketState, mark: Decimal, now_ms: int, basis: Decimal) -> None:
         st.mark = mark
-        st.index = max(_q(mark * (1 + basis), st.market.tick), st.market.tick)
+        st.index = _grid(st.market, mark * (1 + basis))
         st.book_version += 1
         st._book = None
         self._bar(st, now_ms).add(mark)
@@ -159,17 +169,19 @@ class PriceModel:
     def _generate_book(self, st: MarketState) -> tuple[list[list[Decimal]], list[list[Decimal]]]:
         m = st.market
         rng = random.Random(f"{self.seed}:{m.symbol}:book:{st.book_version}")
-        half = max(m.tick, _q(st.mark * Decimal("0.00005"), m.tick, ROUND_CEILING))
-        gap = max(m.tick, _q(st.mark * Decimal("0.0001"), m.tick, ROUND_CEILING))
+        step = m.price_step(st.mark)
+        half = max(step, _q(st.mark * Decimal("0.00005"), step, ROUND_CEILING))
+        gap = max(step, _q(st.mark * Decimal("0.0001"), step, ROUND_CEILING))
         depth = _DEPTH[m.asset]
         bids: list[list[Decimal]] = []
         asks: list[list[Decimal]] = []
         for i in range(BOOK_LEVELS):
             scale = depth * (1 + Decimal(i) / 4)
-            bid_px = st.mark - half - gap * i
-            ask_px = st.mark + half + gap * i
+            # on a significant-figure grid a level past a power of ten snaps outwards
+            bid_px = _q(st.mark - half - gap * i, m.price_step(st.mark - half - gap * i), ROUND_FLOOR)
+            ask_px = _q(st.mark + half + gap * i, m.price_step(st.mark + half + gap * i), ROUND_CEILING)
             for px, side in ((bid_px, bids), (ask_px, asks)):
-                if px <= 0:
+                if px <= 0 or (side and side[-1][0] == px):
                     continue
                 u = Decimal("0.5") + _dec(rng.random())
                 qty = max(_q(scale * u / px, m.size_step, ROUND_FLOOR), m.size_step)
@@ -194,6 +206,12 @@ class PriceModel:
             fills.append((px, take))
             left -= take
         return fills
+
+    def best(self, symbol: str, is_buy: bool) -> Decimal | None:
+        """The best price a buy (the best ask) or a sell (the best bid) would take."""
+        bids, asks = self.book(symbol)
+        levels = asks if is_buy else bids
+        return levels[0][0] if levels else None
 
     def liquidity_through(self, symbol: str, is_buy: bool, limit: Decimal) -> Decimal:
         """Size resting on the other side at prices a buy (sell) limit at ``limit`` crosses."""
@@ -262,12 +280,12 @@ class PriceModel:
         closes = [st.mark]
         for _ in range(minutes):
             prev = closes[-1] * (1 - sigma * _dec(rng.gauss(0.0, 1.0)))
-            closes.append(max(_q(prev, m.tick), m.tick))
+            closes.append(_grid(m, prev))
         for k in range(minutes, 0, -1):
             open_, close = closes[k], closes[k - 1]
             wiggle = 1 + sigma * abs(_dec(rng.gauss(0.0, 1.0)))
-            high = _q(max(open_, close) * wiggle, m.tick, ROUND_CEILING)
-            low = max(_q(min(open_, close) / wiggle, m.tick, ROUND_FLOOR), m.tick)
+            high = _grid(m, max(open_, close) * wiggle, ROUND_CEILING)
+            low = _grid(m, min(open_, close) / wiggle, ROUND_FLOOR)
             n = rng.randint(5, 40)
             vol = _q(_DEPTH[m.asset] * n / 8 / close, m.size_step, ROUND_FLOOR)
             start = this_minute - k * MINUTE_MS
