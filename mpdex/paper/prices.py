@@ -17,7 +17,9 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+
+from mpdex.precision import Rounding, round_to_step
 
 from .markets import Market
 
@@ -41,13 +43,16 @@ _FUNDING_Q = Decimal("0.0000001")
 _REVERSION = Decimal("0.002")
 
 
-def _q(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
-    return (value / step).to_integral_value(rounding=rounding) * step
+def _q(value: Decimal, step: Decimal, mode: Rounding = "nearest") -> Decimal:
+    """``value`` on a multiple of ``step``, exactly (``round_to_step``: ``down``/``up``
+    directed, ``nearest`` half up); never through ``value / step``, whose context
+    rounding can cross a step boundary first."""
+    return round_to_step(value, step, mode)
 
 
-def _grid(m: Market, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+def _grid(m: Market, price: Decimal, mode: Rounding = "nearest") -> Decimal:
     """``price`` on the market's price grid, never below the finest tick."""
-    return max(_q(price, m.price_step(price), rounding), m.tick)
+    return max(_q(price, m.price_step(price), mode), m.tick)
 
 
 def _dec(x: float) -> Decimal:
@@ -138,7 +143,7 @@ class PriceModel:
                 bids, asks = self.book(symbol)
                 level = (asks if is_buy else bids)[0]
                 notional = _DEPTH[m.asset] * _dec(rng.random()) / 4
-                qty = max(_q(notional / level[0], m.size_step, ROUND_FLOOR), m.size_step)
+                qty = max(_q(notional / level[0], m.size_step, "down"), m.size_step)
                 made.append(self.record_trade(symbol, level[0], qty if is_buy else -qty, now_ms))
             out[symbol] = made
         return out
@@ -170,21 +175,21 @@ class PriceModel:
         m = st.market
         rng = random.Random(f"{self.seed}:{m.symbol}:book:{st.book_version}")
         step = m.price_step(st.mark)
-        half = max(step, _q(st.mark * Decimal("0.00005"), step, ROUND_CEILING))
-        gap = max(step, _q(st.mark * Decimal("0.0001"), step, ROUND_CEILING))
+        half = max(step, _q(st.mark * Decimal("0.00005"), step, "up"))
+        gap = max(step, _q(st.mark * Decimal("0.0001"), step, "up"))
         depth = _DEPTH[m.asset]
         bids: list[list[Decimal]] = []
         asks: list[list[Decimal]] = []
         for i in range(BOOK_LEVELS):
             scale = depth * (1 + Decimal(i) / 4)
             # on a significant-figure grid a level past a power of ten snaps outwards
-            bid_px = _q(st.mark - half - gap * i, m.price_step(st.mark - half - gap * i), ROUND_FLOOR)
-            ask_px = _q(st.mark + half + gap * i, m.price_step(st.mark + half + gap * i), ROUND_CEILING)
+            bid_px = _q(st.mark - half - gap * i, m.price_step(st.mark - half - gap * i), "down")
+            ask_px = _q(st.mark + half + gap * i, m.price_step(st.mark + half + gap * i), "up")
             for px, side in ((bid_px, bids), (ask_px, asks)):
                 if px <= 0 or (side and side[-1][0] == px):
                     continue
                 u = Decimal("0.5") + _dec(rng.random())
-                qty = max(_q(scale * u / px, m.size_step, ROUND_FLOOR), m.size_step)
+                qty = max(_q(scale * u / px, m.size_step, "down"), m.size_step)
                 side.append([px, qty])
         return bids, asks
 
@@ -284,10 +289,10 @@ class PriceModel:
         for k in range(minutes, 0, -1):
             open_, close = closes[k], closes[k - 1]
             wiggle = 1 + sigma * abs(_dec(rng.gauss(0.0, 1.0)))
-            high = _grid(m, max(open_, close) * wiggle, ROUND_CEILING)
-            low = _grid(m, min(open_, close) / wiggle, ROUND_FLOOR)
+            high = _grid(m, max(open_, close) * wiggle, "up")
+            low = _grid(m, min(open_, close) / wiggle, "down")
             n = rng.randint(5, 40)
-            vol = _q(_DEPTH[m.asset] * n / 8 / close, m.size_step, ROUND_FLOOR)
+            vol = _q(_DEPTH[m.asset] * n / 8 / close, m.size_step, "down")
             start = this_minute - k * MINUTE_MS
             st.bars[start] = Bar(start, open_, high, low, close, vol, vol * close, n)
 
