@@ -294,10 +294,9 @@ class PaperVenue(abc.ABC):
             return await handler(request)
         self.stats["rest_requests"] += 1
         if not self.is_internal(request):
-            pause = self.faults.take_delay()
+            pause, fault = self.faults.next_request()
             if pause:
                 await asyncio.sleep(pause)
-            fault = self.faults.take_rest_fault()
             if fault is not None:
                 return self.fault_response(*fault)
         try:

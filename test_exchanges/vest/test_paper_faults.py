@@ -55,3 +55,56 @@ async def test_lost_order_response_is_committed(client: RawClient, paper: PaperV
     status, resp = await client.post("/orders", body)
     assert (status, resp["code"]) == (400, 3015)
     assert paper.stats["order_responses_lost"] == 1 and paper.stats["orders_accepted"] == 1
+
+
+async def test_faults_armed_from_the_command_line(session: aiohttp.ClientSession) -> None:
+    import asyncio
+    import json
+    import sys
+
+    from wrappers.vest_keys import make_vest_key
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mpdex.paper", "--venue", "vest", "--port", "0", "--create-account", "--log-level", "WARNING",
+        "--fault-rate-limit", "1", "--fault-retry-after", "0.5", "--fault-server-error-every", "3", "--fault-status", "502",
+        "--fault-lose-order-every", "2", "--fault-drop-sockets-every", "0.3",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        text = ""
+        while not text.rstrip().endswith("}"):
+            line = await asyncio.wait_for(proc.stdout.readline(), 20)
+            assert line, "CLI exited early"
+            text += line.decode()
+        assert "FAULT the first 1 REST requests answer 429\n" in text
+        assert "FAULT one REST request in 3 answers 502\n" in text
+        assert "FAULT one accepted order in 2 loses its response\n" in text
+        c = RawClient(make_vest_key(**json.loads(text[text.index("{"):])), session)
+        async with session.get(c.base + "/ticker/latest") as r:  # request 1: the one-shot 429
+            assert r.status == 429 and r.headers["Retry-After"] == "0.5"
+        assert (await c.get("/ticker/latest"))[0] == 200  # 2
+        assert (await c.get("/ticker/latest"))[0] == 502  # 3: one in three
+        assert (await c.place(size="0.0010"))[0] == 200  # 4: the first accepted order answers
+        with pytest.raises(aiohttp.ClientError):
+            await c.place(size="0.0010")  # 5: the second is committed, its answer lost
+        assert (await c.get("/orders"))[0] == 502  # 6
+        status, rows = await c.get("/orders")  # 7
+        assert status == 200 and [r["status"] for r in rows] == ["FILLED", "FILLED"]
+        async with session.ws_connect(c.ws_url()) as ws:
+            msg = await ws.receive(timeout=2)
+            assert msg.type == aiohttp.WSMsgType.CLOSE and ws.close_code == 1012
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def test_bad_fault_options_are_refused_before_anything_starts() -> None:
+    import subprocess
+    import sys
+
+    from test_exchanges.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "mpdex.paper", "--fault-status", "404", "--fault-server-error", "1"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and "5xx" in done.stderr and done.stdout == ""

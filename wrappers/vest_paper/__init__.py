@@ -13,8 +13,9 @@ them:
 
 * ``auth.py`` — ``/register`` (SignerProof per network, ``networkType`` 0, expiry), API keys,
   1022 for foreign/expired signers (reads keep working), ``recvWindow`` (1131/1132);
-* ``routes.py`` — the ``xrestservermm`` / ``X-API-KEY`` header rules, query parsing, 404s;
-* ``errors.py`` — which refusal gets which of Vest's three error-body styles;
+* ``routes.py`` — the ``xrestservermm`` / ``X-API-KEY`` header rules (a missing group header
+  is accepted, a wrong one is 1146), query parsing, 404s;
+* ``errors.py`` — which refusal gets which of Vest's three error-body styles, and why;
 * ``trading.py`` — order, cancel and leverage checks and their codes, in order; nonces
   (unique per account, orders and cancels share them, need not increase);
 * ``listen_keys.py`` / ``sockets.py`` — listen keys, socket handshake and close codes,
@@ -22,7 +23,7 @@ them:
 * ``wire.py`` — the JSON shapes and number formats (``locked`` = position margin + reserved
   order margin; ``withdrawable`` = min(balance, account value) − both);
 * ``store.py`` — the Vest tables in the ledger; accounts get ``accGroup = sequence % 3``, so
-  the first account is in group 1 and a client that hard-codes group 0 fails at once;
+  the first account is in group 1 and a client that hard-codes ``restserver0`` fails at once;
 * ``markets.py`` — the market table (the exchangeInfo sample's values), ``takerFee`` on
   every fill;
 * ``venue.py`` — ``PaperVest`` and its ``VEST_RULES``: reduce-only larger than the position

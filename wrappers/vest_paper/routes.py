@@ -1,8 +1,10 @@
 """The Vest v2 REST routes of the paper server (under ``/v2``) and the socket endpoint
 ``/ws-api``: headers, query parsing and which error style each refusal uses.
 
-Private routes need ``X-API-KEY`` (1002 otherwise) and ``xrestservermm:
-restserver{accGroup}`` naming the key's own group (1146 otherwise, also when missing); public
+Private routes need ``X-API-KEY`` (1002 otherwise); ``xrestservermm`` may be missing (the API
+key identifies the account, as a live-tested connector that never sends it shows), but when
+present it must be ``restserver{accGroup}`` of the key's own account (1146 otherwise); the
+``group_header_missing`` counter shows how many private calls came without it. Public
 routes accept a missing header but reject a malformed one or a group that does not exist
 (1146). ``time`` on private GETs is only checked to be an integer. Unknown paths answer
 FastAPI-style ``404 {"detail": "Not Found"}``.
@@ -61,7 +63,10 @@ class _Routes:
 
     def _private(self, request: web.Request) -> tuple[ApiKey, Account]:
         key, account = self.auth.authenticate(request.headers.get("X-API-KEY"))
-        self.auth.check_group(request.headers.get("xrestservermm"), account)
+        group = request.headers.get("xrestservermm")
+        if group is None:
+            self.venue.stats["group_header_missing"] += 1
+        self.auth.check_group(group, account)
         if request.method == "GET":
             _int_param(request, "time")
         return key, account
@@ -100,7 +105,8 @@ class _Routes:
 
     async def register(self, request: web.Request) -> web.Response:
         self._public_group(request)
-        return json_response(self.auth.register(await self._body(request)))
+        body = await self._body(request)
+        return json_response(self.auth.register(body, fund=not self.venue.is_internal(request)))
 
     async def exchange_info(self, request: web.Request) -> web.Response:
         self._public_group(request)

@@ -5,12 +5,14 @@ simulator's changes publish.
 Connection rules (vest-api.md §5):
 
 * ``version`` must be ``1.0``, else close 4000 WRONG_VERSION;
-* ``xwebsocketserver`` must be ``restserver{g}`` for an existing group g: missing or an
-  unknown group → 4001 ACCOUNT_GROUP_NOT_FOUND, malformed (or not the listen key's account
-  group) → 4002 ACCOUNT_GROUP_INVALID;
+* ``xwebsocketserver`` is optional: public streams work without it (clients that evidently
+  ran never sent it, vest-api.md §5.1). When present it must be ``restserver{g}`` for an
+  existing group g: an unknown group → 4001 ACCOUNT_GROUP_NOT_FOUND, malformed (or not the
+  listen key's account group) → 4002 ACCOUNT_GROUP_INVALID;
 * ``listenKey`` (optional at connect): unknown → 4004, expired → 4005; SUBSCRIBE to
-  ``account_private`` without one → 4003. A socket whose key expires (or is deleted) while
-  open is closed with 4005 (4004).
+  ``account_private`` without one → 4003 (the listen key is what binds a socket to an
+  account, with or without ``xwebsocketserver``). A socket whose key expires (or is
+  deleted) while open is closed with 4005 (4004).
 
 Channels: ``tickers`` (all markets), ``{symbol}@depth`` (20 levels, a snapshot right after
 the ack and on every move), ``{symbol}@trades``, ``{symbol}@kline_1m``, ``account_private``
@@ -64,13 +66,13 @@ class VestHub(SocketHub):
         if query.get("version") != "1.0":
             return 4000, "WRONG_VERSION"
         server = query.get("xwebsocketserver")
-        if server is None:
-            return 4001, "ACCOUNT_GROUP_NOT_FOUND"
-        group = group_of_header(server)
-        if group is None:
-            return 4002, "ACCOUNT_GROUP_INVALID"
-        if group >= ACCOUNT_GROUPS:
-            return 4001, "ACCOUNT_GROUP_NOT_FOUND"
+        group: int | None = None
+        if server is not None:
+            group = group_of_header(server)
+            if group is None:
+                return 4002, "ACCOUNT_GROUP_INVALID"
+            if group >= ACCOUNT_GROUPS:
+                return 4001, "ACCOUNT_GROUP_NOT_FOUND"
         conn = Conn(data={"group": group})
         key = query.get("listenKey")
         if key is not None:
@@ -79,7 +81,7 @@ class VestHub(SocketHub):
                 return 4004, "LISTEN_KEY_NOT_FOUND"
             if state == "expired":
                 return 4005, "LISTEN_KEY_EXPIRED"
-            if account_group != group:
+            if group is not None and account_group != group:
                 return 4002, "ACCOUNT_GROUP_INVALID"
             conn.data["listen_key"], conn.account_id = key, account_id
         return conn

@@ -109,7 +109,7 @@ class VestStore:
 
     def assign_group(self, account_id: int) -> int:
         """``account_id % 3``, so the first account is in group 1 and a client that
-        hard-codes group 0 fails at once."""
+        hard-codes ``restserver0`` in its headers fails at once."""
         group = account_id % ACCOUNT_GROUPS
         self.ledger.execute("INSERT OR IGNORE INTO vest_groups(account_id, acc_group) VALUES (?, ?)", (account_id, group))
         return self.group(account_id)

@@ -49,7 +49,7 @@ class PaperVest(PaperVenue):
     RULES = VEST_RULES
     MARKETS = VEST_MARKETS
     SCHEMA = VEST_SCHEMA
-    EXTRA_STATS = ("registrations",)
+    EXTRA_STATS = ("registrations", "group_header_missing")
     SOCKET_PATHS = ("/ws-api",)
 
     def __init__(
@@ -67,6 +67,7 @@ class PaperVest(PaperVenue):
         markets: list[Market] | tuple[Market, ...] | None = None,
         history_minutes: int = 120,
         drop_sockets_every: float | None = None,
+        register_usdc: Any = 0,
     ) -> None:
         if network not in ("prod", "dev"):
             raise ValueError("network must be 'prod' or 'dev'")
@@ -74,6 +75,9 @@ class PaperVest(PaperVenue):
                          clock_ms=clock_ms, markets=markets, history_minutes=history_minutes,
                          drop_sockets_every=drop_sockets_every)
         self.network = network
+        self.register_usdc = to_decimal(register_usdc, "register_usdc")
+        if self.register_usdc < 0:
+            raise ValueError("register_usdc must not be negative")
         self._listen_key_ttl_ms = int(listen_key_ttl * 1000)
         self._parts: tuple[VestStore, VestAuth, VestTrading, ListenKeys] | None = None
         self._vest_listener: VestListener | None = None
@@ -92,7 +96,7 @@ class PaperVest(PaperVenue):
 
     def on_started(self) -> None:
         store = VestStore(self.ledger)
-        auth = VestAuth(self.sim, store, self.network)
+        auth = VestAuth(self.sim, store, self.network, self.register_usdc)
         listen_keys = ListenKeys(self.ledger, store, self.now_ms, self._listen_key_ttl_ms, self.vest_hub)
         self._parts = (store, auth, VestTrading(self.sim, store, auth), listen_keys)
 
@@ -239,7 +243,9 @@ class PaperVest(PaperVenue):
         parser.add_argument("--network", choices=("dev", "prod"), default="dev", help="EIP-712 contract for /register")
         parser.add_argument("--listen-key-ttl", type=float, default=3600.0, metavar="SECONDS",
                             help="listen key lifetime (default 3600; short values test renewal)")
+        parser.add_argument("--register-usdc", default="0", metavar="USDC",
+                            help="funding of an account a client creates with POST /register (default 0)")
 
     @classmethod
     def options_from_args(cls, args: argparse.Namespace) -> dict[str, Any]:
-        return {"network": args.network, "listen_key_ttl": args.listen_key_ttl}
+        return {"network": args.network, "listen_key_ttl": args.listen_key_ttl, "register_usdc": args.register_usdc}
