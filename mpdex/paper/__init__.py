@@ -24,7 +24,10 @@ each:
 
 Dialects (``DIALECTS``, what ``python -m mpdex.paper --venue NAME`` serves) live with their
 venue, e.g. ``wrappers/vest_paper/``. Several venues run in one process at once, each with
-its own accounts, marks, seed, faults and ledger.
+its own accounts, marks, seed, faults and ledger. A venue restarted on an existing ledger
+first replays the market for the time it was down (``Simulator.replay``: seeded, bounded at
+2 000 model steps plus one funding event per missed hour), filling the resting orders that
+were crossed and applying the funding that came due.
 """
 from __future__ import annotations
 

@@ -35,6 +35,8 @@ def _parser(venue_cls: Any | None) -> argparse.ArgumentParser:
     p.add_argument("--create-account", action="store_true", help="create a funded account and print its key fields")
     p.add_argument("--default-account", action="store_true", help="print the persistent default account's key fields")
     p.add_argument("--usdc", default="10000", help="funding for a new account (default 10000)")
+    p.add_argument("--no-replay", action="store_true",
+                   help="on an existing ledger, do not replay the market for the time the venue was down")
     p.add_argument("--log-level", default="INFO")
     f = p.add_argument_group("faults (to test a client against a misbehaving exchange)")
     f.add_argument("--fault-rate-limit", type=int, default=0, metavar="N", help="the first N REST requests answer 429")
@@ -103,7 +105,8 @@ async def _serve(args: argparse.Namespace, venue_cls: Any) -> None:
     options = venue_cls.options_from_args(args)
     async with venue_cls(db_path=args.db, seed=args.seed, host=args.host, port=args.port,
                          tick_interval=args.tick_interval or None,
-                         drop_sockets_every=args.fault_drop_sockets_every or None, **options) as paper:
+                         drop_sockets_every=args.fault_drop_sockets_every or None, replay=not args.no_replay,
+                         **options) as paper:
         armed = _arm_faults(paper.faults, args)
         for label, url in paper.urls().items():
             print(f"{label:<5} {url}")

@@ -27,6 +27,12 @@ and implements:
   ``not_found_response(status)``, ``internal_error_response()`` (its wire's bodies for
   those), and the CLI hooks ``add_arguments(parser)`` / ``options_from_args(args)``.
 
+Restarts: the ledger remembers when the venue last ran (``last_ran_ms``, written at start,
+every second while serving and at stop). A venue started on such a ledger first replays the
+market for the time it was down (``Simulator.replay``: seeded, at most 2 000 model steps
+plus one funding event per missed hour; ``replay=False`` turns it off), so resting orders
+that were crossed in the meantime are filled and the funding that came due is applied.
+
 Refusals: a route raises ``WireError`` (a dialect's subclass renders its own body and
 status); the middleware answers it and counts ``rest_errors``. The simulator's ``Refused``
 is mapped by the dialect, never by the harness.
@@ -54,7 +60,7 @@ from .ledger import Ledger, Schema
 from .markets import Market, market_table
 from .prices import PriceModel
 from .rules import Rules
-from .simulator import Listener, Simulator
+from .simulator import Listener, ReplayReport, Simulator
 from .sockets import SocketHub
 
 __all__ = ["PaperVenue", "WireError", "INTERNAL_HEADER", "CORE_STATS", "json_response"]
@@ -62,6 +68,8 @@ __all__ = ["PaperVenue", "WireError", "INTERNAL_HEADER", "CORE_STATS", "json_res
 log = logging.getLogger("mpdex.paper")
 
 INTERNAL_HEADER = "X-Paper-Internal"
+#: ledger meta key: wall-clock ms until which the venue last ran (a restart replays from it)
+LAST_RAN = "last_ran_ms"
 
 CORE_STATS = (
     "rest_requests", "rest_errors", "orders_accepted", "orders_rejected", "cancels", "order_responses_lost",
@@ -122,6 +130,7 @@ class PaperVenue(abc.ABC):
         markets: list[Market] | tuple[Market, ...] | None = None,
         history_minutes: int = 120,
         drop_sockets_every: float | None = None,
+        replay: bool = True,
     ) -> None:
         self.db_path = db_path
         self.seed = seed
@@ -130,6 +139,9 @@ class PaperVenue(abc.ABC):
         self.tick_interval = tick_interval
         self.auto_funding = auto_funding
         self.drop_sockets_every = drop_sockets_every
+        self.replay = replay
+        self.last_replay: ReplayReport | None = None
+        self._ran_written = 0
         self._clock_ms = clock_ms or _wall_ms
         self._markets = market_table(markets if markets is not None else self.MARKETS)
         self._history_minutes = history_minutes
@@ -206,7 +218,10 @@ class PaperVenue(abc.ABC):
         ledger = Ledger(self.db_path, self.SCHEMA)
         try:
             now = self._clock_ms()
-            prices = PriceModel(self._markets, self.seed, now, ledger.load_marks(), self._history_minutes)
+            ran = ledger.get_meta(LAST_RAN)
+            since = int(ran) if self.replay and ran is not None and int(ran) < now else None
+            history_end = now if since is None else since
+            prices = PriceModel(self._markets, self.seed, history_end, ledger.load_marks(), self._history_minutes)
             self._ledger = ledger
             self._hub = self.make_hub()
             if self._hub is not None:
@@ -214,8 +229,11 @@ class PaperVenue(abc.ABC):
             self._sim = Simulator(ledger, self._markets, prices, self._clock_ms, rules=self.RULES,
                                   listener=self.make_listener(), stats=self.stats)
             self.on_started()
+            if since is not None:
+                self.last_replay = self._sim.replay(since, now, funding=self.auto_funding)
             if self.auto_funding:
                 self._sim.maybe_fund()
+            self._mark_ran()
             app = web.Application(middlewares=[self._middleware], client_max_size=1 << 20)
             self.build_routes(app)
             runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
@@ -254,6 +272,7 @@ class PaperVenue(abc.ABC):
         self._runner = None
         with contextlib.suppress(Exception):
             self.sim.save_marks()
+            self._mark_ran()
         self.ledger.close()
         log.info("paper %s venue stopped", self.NAME)
 
@@ -276,6 +295,13 @@ class PaperVenue(abc.ABC):
             await asyncio.sleep(every)
             self.faults.drop_websockets(1012)
 
+    def _mark_ran(self) -> None:
+        """Remember in the ledger that the venue ran until now (what a restart replays from)."""
+        now = self._clock_ms()
+        with self.ledger.transaction():
+            self.ledger.set_meta(LAST_RAN, str(now))
+        self._ran_written = now
+
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(0.2)
@@ -283,6 +309,8 @@ class PaperVenue(abc.ABC):
                 self.housekeeping()
                 if self.auto_funding:
                     self.sim.maybe_fund()
+                if self._clock_ms() - self._ran_written >= 1000:
+                    self._mark_ran()
             except Exception:
                 log.exception("paper venue: housekeeping failed")
 

@@ -41,6 +41,8 @@ _BASE_FUNDING = {"crypto": Decimal("0.0000125"), "stock": Decimal("0.0000050"), 
 _FUNDING_CAP = Decimal("0.0005")
 _FUNDING_Q = Decimal("0.0000001")
 _REVERSION = Decimal("0.002")
+_MAX_REVERSION = Decimal("0.5")  # a long replay step pulls at most halfway back to the reference
+_ONE = Decimal(1)
 
 
 def _q(value: Decimal, step: Decimal, mode: Rounding = "nearest") -> Decimal:
@@ -126,27 +128,38 @@ class PriceModel:
 
     # --- the walk -------------------------------------------------------------------
 
-    def step(self, now_ms: int) -> dict[str, list[Trade]]:
-        """Advance every market one tick; return the synthetic public trades made."""
+    def step(self, now_ms: int, *, dt: Decimal = _ONE,
+             rngs: dict[str, random.Random] | None = None) -> dict[str, list[Trade]]:
+        """Advance every market one tick (``dt`` ticks' worth of time: the volatility
+        scales with √dt, the pull to the reference with dt, capped); return the synthetic
+        public trades made. ``rngs`` replaces the live walk's random sources (a replay)."""
         out: dict[str, list[Trade]] = {}
+        reversion = _REVERSION if dt == 1 else min(_REVERSION * dt, _MAX_REVERSION)
         for symbol, st in self.states.items():
-            rng = self._rng[symbol]
+            rng = (rngs or self._rng)[symbol]
             m = st.market
+            sigma = _SIGMA[m.asset] if dt == 1 else _SIGMA[m.asset] * dt.sqrt()
             z = _dec(rng.gauss(0.0, 1.0))
-            drift = _REVERSION * (st.ref - st.mark) / st.ref
-            new_mark = _grid(m, st.mark * (1 + _SIGMA[m.asset] * z + drift))
+            drift = reversion * (st.ref - st.mark) / st.ref
+            new_mark = _grid(m, st.mark * (1 + sigma * z + drift))
             basis = _dec(rng.gauss(0.0, 1.0)) * _SIGMA[m.asset]
             self._move(st, new_mark, now_ms, basis)
             made: list[Trade] = []
             for _ in range(rng.randint(0, 2)):
                 is_buy = rng.random() < 0.5
-                bids, asks = self.book(symbol)
-                level = (asks if is_buy else bids)[0]
+                px = self.best(symbol, is_buy)
+                if px is None:
+                    continue
                 notional = _DEPTH[m.asset] * _dec(rng.random()) / 4
-                qty = max(_q(notional / level[0], m.size_step, "down"), m.size_step)
-                made.append(self.record_trade(symbol, level[0], qty if is_buy else -qty, now_ms))
+                qty = max(_q(notional / px, m.size_step, "down"), m.size_step)
+                made.append(self.record_trade(symbol, px, qty if is_buy else -qty, now_ms))
             out[symbol] = made
         return out
+
+    def replay_rngs(self, since_ms: int, until_ms: int) -> dict[str, random.Random]:
+        """The random sources of a replay of ``since_ms``..``until_ms``: seeded by the seed,
+        the symbol and both ends, so the same ledger, seed and gap give the same path."""
+        return {s: random.Random(f"{self.seed}:{s}:replay:{since_ms}:{until_ms}") for s in self.markets}
 
     def set_price(self, symbol: str, price: Decimal, now_ms: int) -> None:
         """Mark and index jump to ``price`` (on the tick grid); the walk centres there."""
@@ -174,9 +187,7 @@ class PriceModel:
     def _generate_book(self, st: MarketState) -> tuple[list[list[Decimal]], list[list[Decimal]]]:
         m = st.market
         rng = random.Random(f"{self.seed}:{m.symbol}:book:{st.book_version}")
-        step = m.price_step(st.mark)
-        half = max(step, _q(st.mark * Decimal("0.00005"), step, "up"))
-        gap = max(step, _q(st.mark * Decimal("0.0001"), step, "up"))
+        half, gap = self._half_and_gap(st)
         depth = _DEPTH[m.asset]
         bids: list[list[Decimal]] = []
         asks: list[list[Decimal]] = []
@@ -213,10 +224,31 @@ class PriceModel:
         return fills
 
     def best(self, symbol: str, is_buy: bool) -> Decimal | None:
-        """The best price a buy (the best ask) or a sell (the best bid) would take."""
+        """The best price a buy (the best ask) or a sell (the best bid) would take. A book
+        not generated since the mark moved is not generated for this: its first level is
+        computed the way the generator places it."""
+        st = self.states[symbol]
+        if st._book is None:
+            top = self._first_level(st, is_buy)
+            if top is not None:
+                return top
         bids, asks = self.book(symbol)
         levels = asks if is_buy else bids
         return levels[0][0] if levels else None
+
+    def _half_and_gap(self, st: MarketState) -> tuple[Decimal, Decimal]:
+        step = st.market.price_step(st.mark)
+        half = max(step, _q(st.mark * Decimal("0.00005"), step, "up"))
+        gap = max(step, _q(st.mark * Decimal("0.0001"), step, "up"))
+        return half, gap
+
+    def _first_level(self, st: MarketState, is_buy: bool) -> Decimal | None:
+        m = st.market
+        half, _ = self._half_and_gap(st)
+        if is_buy:
+            return _q(st.mark + half, m.price_step(st.mark + half), "up")
+        bid = _q(st.mark - half, m.price_step(st.mark - half), "down")
+        return bid if bid > 0 else None
 
     def liquidity_through(self, symbol: str, is_buy: bool, limit: Decimal) -> Decimal:
         """Size resting on the other side at prices a buy (sell) limit at ``limit`` crosses."""

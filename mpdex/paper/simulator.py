@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from mpdex.redact import short_address
@@ -41,12 +41,27 @@ from .markets import Market
 from .prices import PriceModel, Trade
 from .rules import OrderRequest, Reason, Refused, Rules, TimeInForce
 
-__all__ = ["Simulator", "Listener"]
+__all__ = ["Simulator", "Listener", "ReplayReport", "REPLAY_STEP_MS", "REPLAY_MAX_STEPS"]
 
 log = logging.getLogger("mpdex.paper")
 
 ZERO = Decimal(0)
 _Q12 = Decimal("1e-12")
+
+#: a replay step is at least one live tick of model time ...
+REPLAY_STEP_MS = 500
+#: ... and a replay takes at most this many steps, however long the gap
+REPLAY_MAX_STEPS = 2_000
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    since_ms: int
+    until_ms: int
+    steps: int
+    step_ms: int
+    funding_events: int
+    orders_filled: int
 
 
 class Listener:
@@ -89,6 +104,11 @@ class Simulator:
         self.rules = rules or Rules()
         self.listener = listener or Listener()
         self.stats = stats if stats is not None else {}
+        self._replay_time: int | None = None
+
+    def now(self) -> int:
+        """The simulator's time: the wall clock, or the replayed moment during ``replay``."""
+        return self.clock_ms() if self._replay_time is None else self._replay_time
 
     def count(self, name: str, n: int = 1) -> None:
         self.stats[name] = self.stats.get(name, 0) + n
@@ -102,7 +122,7 @@ class Simulator:
             existing = self.ledger.account_by_address(address)
             if existing is not None:
                 return existing, False
-            return self.ledger.create_account(address, self.clock_ms()), True
+            return self.ledger.create_account(address, self.now()), True
 
     def deposit(self, account_id: int, amount: Decimal) -> Decimal:
         """Credit (or, negative, debit) ``amount`` USDC; returns the new balance."""
@@ -171,7 +191,7 @@ class Simulator:
         margin. The returned order is NEW (resting), PARTIALLY_FILLED, FILLED or CANCELLED
         (FOK miss, IOC remainder).
         """
-        now = self.clock_ms()
+        now = self.now()
         symbol = req.symbol
         m = self.markets[symbol]
         st = self.prices.states[symbol]
@@ -250,7 +270,7 @@ class Simulator:
                         writes: Callable[[], None] | None = None) -> Order:
         """Store ``req`` as a REJECTED order (for venues whose refused orders stay
         queryable by id); nothing is matched."""
-        now = self.clock_ms()
+        now = self.now()
         o = Order(
             id=order_id, account_id=req.account_id, client_id=req.client_id, symbol=req.symbol, is_buy=req.is_buy,
             order_type=req.order_type, limit_price=req.price_text, size=req.size_text, reduce_only=req.reduce_only,
@@ -350,15 +370,17 @@ class Simulator:
         with self.ledger.transaction():
             if writes is not None:
                 writes()
-            o.status, o.status_time = "CANCELLED", self.clock_ms()
+            o.status, o.status_time = "CANCELLED", self.now()
             self.ledger.update_order(o)
         self.count("cancels")
         self.listener.order_updated(o)
         return o
 
-    def match_resting(self, symbol: str | None = None) -> None:
-        """Fill resting orders the (new) book crosses, at their limit price."""
-        now = self.clock_ms()
+    def match_resting(self, symbol: str | None = None) -> int:
+        """Fill resting orders the (new) book crosses, at their limit price; returns how
+        many orders got a fill."""
+        now = self.now()
+        filled = 0
         for listed in self.ledger.open_orders(symbol=symbol):
             limit = Decimal(listed.limit_price)
             best = self.prices.best(listed.symbol, listed.is_buy)
@@ -383,11 +405,13 @@ class Simulator:
                 booked = self._book(o, [(limit, qty)], now, taker=False)
                 if self.rules.reduce_only == "shrink":
                     touched = self._sync_reduce_only(o.account_id, o.symbol, now, skip=o.id)
+            filled += 1
             self._published(o, booked)
             self.listener.order_updated(o)
             self.listener.filled(o, booked)
             for t in touched:
                 self.listener.order_updated(t)
+        return filled
 
     def _resting_refusal(self, o: Order, qty: Decimal, limit: Decimal) -> Reason | None:
         if o.reduce_only:
@@ -409,14 +433,14 @@ class Simulator:
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Mark and index jump to ``price``; resting orders the new book crosses fill."""
-        self.prices.set_price(symbol, price, self.clock_ms())
+        self.prices.set_price(symbol, price, self.now())
         self.save_marks()
         self.match_resting(symbol)
         self.listener.market_moved([symbol])
 
     def tick(self) -> None:
         """One step of the price model for every market, then matching."""
-        now = self.clock_ms()
+        now = self.now()
         for symbol, trades in self.prices.step(now).items():
             for t in trades:
                 self.listener.traded(symbol, t)
@@ -440,7 +464,7 @@ class Simulator:
     def maybe_fund(self) -> bool:
         """Apply funding when the wall clock entered a new funding interval. A fresh
         ledger starts counting from the current interval."""
-        now = self.clock_ms()
+        now = self.now()
         interval = self.rules.funding_interval_ms
         due = now - now % interval
         last = self.ledger.get_meta("last_funding_ms")
@@ -457,7 +481,7 @@ class Simulator:
         """One funding event for every market: the cumulative index moves by ``rate ×
         price``; positions accrue it (settled on their next fill) or, under
         ``funding_settlement="each_event"``, are paid it now. Returns the rates."""
-        when = self.clock_ms() if time_ms is None else time_ms
+        when = self.now() if time_ms is None else time_ms
         states = self.prices.states
         rates = {s: self.funding_rate(s) for s in self.markets}
         basis = {s: self.funding_basis(s) for s in self.markets}
@@ -473,7 +497,7 @@ class Simulator:
         for s, cum in new_cum.items():
             states[s].cum_funding = cum
         self.count("funding_events")
-        log.info("paper: funding applied at %d", when)
+        log.log(logging.DEBUG if self._replay_time is not None else logging.INFO, "paper: funding applied at %d", when)
         self.listener.funded(when, rates, payments)
         return rates
 
@@ -489,3 +513,54 @@ class Simulator:
             self.ledger.add_funding_payment(payment)
             out.append(payment)
         return out
+
+    # --- replay: the market while the venue was not running -------------------------------
+
+    def replay(self, since_ms: int, until_ms: int, *, funding: bool = True) -> ReplayReport:
+        """Replay the market from ``since_ms`` (when the venue last ran) to ``until_ms``.
+
+        The gap is cut into ``min(REPLAY_MAX_STEPS, gap // REPLAY_STEP_MS)`` equal steps
+        (none for a gap shorter than one live tick); each step moves every market once with
+        the volatility of the time it covers (``PriceModel.step(dt=…)``) from random sources
+        seeded by (seed, symbol, since, until) — the same ledger, seed and gap give the same
+        path — then fills the resting orders the book crossed, stamped at that moment.
+        With ``funding``, every funding event that came due in the gap is applied, one per
+        missed interval, at the marks of the replay at its time. Cost: at most
+        ``REPLAY_MAX_STEPS`` model steps plus one funding event per missed interval, all in
+        one ledger transaction (a failure leaves the ledger as it was).
+        """
+        gap = until_ms - since_ms
+        if gap <= 0:
+            return ReplayReport(since_ms, until_ms, 0, 0, 0, 0)
+        steps = min(REPLAY_MAX_STEPS, gap // REPLAY_STEP_MS)
+        due: list[int] = []
+        if funding:
+            interval = self.rules.funding_interval_ms
+            stored = self.ledger.get_meta("last_funding_ms")
+            start = max(int(stored) if stored else 0, since_ms - since_ms % interval)
+            due = list(range(start + interval, until_ms + 1, interval))
+        rngs = self.prices.replay_rngs(since_ms, until_ms)
+        dt = Decimal(gap) / steps / REPLAY_STEP_MS if steps else Decimal(0)
+        filled = events = 0
+        try:
+            with self.ledger.transaction():
+                for k in range(1, steps + 1):
+                    t = since_ms + gap * k // steps
+                    while events < len(due) and due[events] <= t:
+                        self._replay_time = due[events]
+                        self.apply_funding(due[events])
+                        events += 1
+                    self._replay_time = t
+                    self.prices.step(t, dt=dt, rngs=rngs)
+                    filled += self.match_resting()
+                for when in due[events:]:
+                    self._replay_time = when
+                    self.apply_funding(when)
+                    events += 1
+                self.save_marks()
+        finally:
+            self._replay_time = None
+        report = ReplayReport(since_ms, until_ms, steps, gap // steps if steps else 0, events, filled)
+        log.info("paper: replayed %.1f s of market in %d steps (%d funding events, %d orders filled)",
+                 gap / 1000, steps, events, filled)
+        return report

@@ -67,13 +67,14 @@ class PaperVest(PaperVenue):
         markets: list[Market] | tuple[Market, ...] | None = None,
         history_minutes: int = 120,
         drop_sockets_every: float | None = None,
+        replay: bool = True,
         register_usdc: Any = 0,
     ) -> None:
         if network not in ("prod", "dev"):
             raise ValueError("network must be 'prod' or 'dev'")
         super().__init__(db_path, seed, host, port, tick_interval=tick_interval, auto_funding=auto_funding,
                          clock_ms=clock_ms, markets=markets, history_minutes=history_minutes,
-                         drop_sockets_every=drop_sockets_every)
+                         drop_sockets_every=drop_sockets_every, replay=replay)
         self.network = network
         self.register_usdc = to_decimal(register_usdc, "register_usdc")
         if self.register_usdc < 0:
