@@ -7,6 +7,10 @@ together or not at all, also when the process is killed mid-way. Write methods r
 outside a transaction. Files use WAL with ``synchronous=NORMAL``: durable across a killed
 process, atomic always. ``path=None`` keeps everything in memory.
 
+The file holds paper keys, so it is private: created 0600 whatever the umask (an older file
+readable by others is narrowed to 0600 when opened), and SQLite gives its ``-wal`` and
+``-shm`` files the database file's mode.
+
 A dialect adds its own tables (credentials, nonces, session keys …) through a ``Schema``:
 they are created in the same file, written in the same transactions (``execute``), and the
 file remembers which dialect owns it, so a ledger is never opened by another venue. A
@@ -18,7 +22,9 @@ event-loop thread only, and no transaction spans an ``await``.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -286,6 +292,23 @@ def _fill_from_row(r: Sequence[Any]) -> Fill:
     )
 
 
+def _on_disk(path: str | None) -> bool:
+    return bool(path) and path != ":memory:" and not str(path).startswith("file:")
+
+
+def _make_private(path: str) -> None:
+    """Create ``path`` 0600 (umask only removes bits, and 0600 has none to lose) or narrow
+    an existing file, and its WAL side files, that others could read."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, mode & 0o700)
+
+
 def _statements(ddl: str) -> list[str]:
     return [s.strip() for s in ddl.split(";") if s.strip()]
 
@@ -294,6 +317,8 @@ class Ledger:
     def __init__(self, path: str | None = None, schema: Schema | None = None) -> None:
         self.path = path
         self.schema = schema
+        if path is not None and _on_disk(path):
+            _make_private(path)
         self._conn = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
         self._in_tx = False
         try:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from mpdex.redact import short_address
 
@@ -41,12 +41,20 @@ from .markets import Market
 from .prices import PriceModel, Trade
 from .rules import OrderRequest, Reason, Refused, Rules, TimeInForce
 
-__all__ = ["Simulator", "Listener", "ReplayReport", "REPLAY_STEP_MS", "REPLAY_MAX_STEPS"]
+__all__ = ["Simulator", "Listener", "ReplayReport", "REPLAY_STEP_MS", "REPLAY_MAX_STEPS", "MAX_AMOUNT", "CHECK_CONTEXT"]
 
 log = logging.getLogger("mpdex.paper")
 
 ZERO = Decimal(0)
 _Q12 = Decimal("1e-12")
+
+#: the margin checks of a new order run with 80 significant digits, so an absurd size or price
+#: (a dialect bounds them, Vest to 24 integer digits) gets the refusal an exact check gives
+#: (``INSUFFICIENT_MARGIN``) instead of overflowing the 28-digit default; what passes the
+#: check is bounded by the account's collateral and books in the default context
+#: deposits and prices set by hand stay below this, so balances and marks keep exact 28-digit money
+MAX_AMOUNT = Decimal(10) ** 15
+CHECK_CONTEXT = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 #: a replay step is at least one live tick of model time ...
 REPLAY_STEP_MS = 500
@@ -125,7 +133,10 @@ class Simulator:
             return self.ledger.create_account(address, self.now()), True
 
     def deposit(self, account_id: int, amount: Decimal) -> Decimal:
-        """Credit (or, negative, debit) ``amount`` USDC; returns the new balance."""
+        """Credit (or, negative, debit) ``amount`` USDC; returns the new balance.
+        ``ValueError`` at or beyond ``MAX_AMOUNT`` (paper money, but exact money)."""
+        if not abs(amount) < MAX_AMOUNT:
+            raise ValueError(f"a deposit must be below {MAX_AMOUNT:,} USDC")
         with self.ledger.transaction():
             return self.ledger.add_balance(account_id, money(amount))
 
@@ -173,8 +184,10 @@ class Simulator:
         if state.positions.get(symbol) and value < state.leverages[symbol]:
             sim = state.copy()
             sim.leverages[symbol] = value
-            after = self.view(sim)
-            if after.account_value < after.margin_used:
+            with localcontext(CHECK_CONTEXT):
+                after = self.view(sim)
+                short = after.account_value < after.margin_used
+            if short:
                 raise Refused(Reason.LEVERAGE_DECREASE_MARGIN, "not enough margin to lower leverage with this position open")
         with self.ledger.transaction():
             if writes is not None:
@@ -224,11 +237,13 @@ class Simulator:
         if m.min_notional > 0 and size * limit < m.min_notional and not self._min_notional_exempt(pos_size, req, size):
             raise Refused(Reason.BELOW_MIN_NOTIONAL, f"order value {size * limit} is below {m.min_notional}")
         if not fok_miss:
-            state = self.state(req.account_id)
-            sim = self.simulate(state, symbol, req.is_buy, fills)
-            if not market and not ioc and taken < size:
-                sim.orders.append(RestingMargin(symbol, size - taken, limit, req.reduce_only))
-            if not margin_allows(self.view(state), self.view(sim)):
+            with localcontext(CHECK_CONTEXT):  # an absurd size or price is refused, not an overflow
+                state = self.state(req.account_id)
+                sim = self.simulate(state, symbol, req.is_buy, fills)
+                if not market and not ioc and taken < size:
+                    sim.orders.append(RestingMargin(symbol, size - taken, limit, req.reduce_only))
+                allowed = margin_allows(self.view(state), self.view(sim))
+            if not allowed:
                 raise Refused(Reason.INSUFFICIENT_MARGIN, "not enough collateral for this order")
 
         lev = self.leverage_of(req.account_id, symbol)
@@ -433,6 +448,8 @@ class Simulator:
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Mark and index jump to ``price``; resting orders the new book crosses fill."""
+        if not 0 < price < MAX_AMOUNT:
+            raise ValueError(f"a price must be positive and below {MAX_AMOUNT:,}")
         self.prices.set_price(symbol, price, self.now())
         self.save_marks()
         self.match_resting(symbol)

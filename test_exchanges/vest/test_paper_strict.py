@@ -317,3 +317,35 @@ async def test_a_client_that_registers_itself_gets_register_usdc_once(session: a
             assert (await RawClient(key, session).account())["collateral"] == expected_total
         made = await paper.create_account(usdc=100)  # the venue's own accounts get what they ask for
         assert (await RawClient(made, session).account())["collateral"] == "100.000000"
+
+
+async def test_absurd_amounts_are_refused_with_a_vest_code_never_a_500(client: RawClient, paper: PaperVest) -> None:
+    e20 = "100000000000000000000.0000"  # 1e20 BTC: no account can carry it
+    status, body = await client.place(size=e20, order_type="LIMIT", limit_price="90000.0")  # was HTTP 500
+    assert status == 400
+    plain(body, 3002)
+    plain((await client.place(size=e20))[1], 3001)  # MARKET: the book cannot cover it
+    status, body = await client.place(is_buy=False, size="0.0100", order_type="LIMIT",
+                                      limit_price="100000000000000000.0")  # 1e17: was HTTP 500
+    plain(body, 3002)
+    status, body = await client.place(size="9" * 24 + ".9999", order_type="LIMIT", limit_price="9" * 24 + ".9")
+    plain(body, 3002)  # the widest accepted shape still gets an exact margin check
+    for size, price in (("1" + "0" * 24 + ".0000", "90000.0"), ("0.0100", "1" + "0" * 28 + ".0")):
+        status, body = await client.place(size=size, order_type="LIMIT", limit_price=price)
+        assert status == 400 and "out of range" in body["msg"]
+        plain(body, 1130)  # more than 24 integer digits: not a quantity on any market
+    status, body = await client.place(size=e20, order_type="LIMIT", limit_price="90000.0", tif="FOK")
+    assert status == 200 and (await client.order_by_id(body["id"]))["status"] == "CANCELLED"  # a FOK miss
+    assert (await client.place(size="0.0100"))[0] == 200
+    status, body = await client.place(is_buy=False, size=e20, reduce_only=True, limit_price="1.0")
+    plain(body, 3019)  # larger than any position
+    assert (await client.position("BTC-PERP"))["size"] == "0.0100"
+
+    plain((await client.place(nonce=2**63))[1], 1023)  # not an int64: refused, not a 500
+    _, resting = await client.place(nonce=2**63 - 1, order_type="LIMIT", limit_price="50000.0")
+    plain((await client.post("/orders/cancel", client.cancel(resting["id"], nonce=2**63)))[1], 1023)
+    assert (await client.post("/orders/cancel", client.cancel(resting["id"])))[0] == 200
+    status, body = await client.get("/orders", params={"startTime": str(10**30)})
+    assert status == 400
+    plain(body, 1130)
+    assert (await client.get("/account/nonce"))[1] == {"lastNonce": 2**63 - 1}

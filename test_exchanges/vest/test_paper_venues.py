@@ -2,6 +2,8 @@
 ledgers, faults), and ``python -m mpdex.paper`` picks its dialect with ``--venue``."""
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from decimal import Decimal
@@ -57,7 +59,8 @@ async def test_two_venues_in_one_process_share_nothing(tmp_path, session: aiohtt
         for _ in range(3):
             b.tick()
         assert a.price("BTC-PERP") != b.price("BTC-PERP")
-    assert (tmp_path / "a.sqlite3").exists() and (tmp_path / "b.sqlite3").exists()
+    for name in ("a.sqlite3", "b.sqlite3"):  # the ledgers hold paper keys: private files
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600
 
 
 def test_cli_picks_the_dialect_with_venue() -> None:

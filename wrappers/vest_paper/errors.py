@@ -12,8 +12,8 @@ Which code gets which style, and why:
   order that is not open (its live test cancels orders that had already filled), 3018 a
   reduce-only order that would increase the position, and 1130 for a leverage above the
   market's maximum.
-* ``{"code", "msg"}``, HTTP 400 — everything else refused (1024, 1111, 1116, 1121 on private
-  calls, 1125, 1130 for malformed fields, 1131, 1132, 1133, 1148, 3001, 3002, 3011, 3015,
+* ``{"code", "msg"}``, HTTP 400 — everything else refused (1023, 1024, 1111, 1116, 1121 on
+  private calls, 1125, 1130 for malformed fields, 1131, 1132, 1133, 1148, 3001, 3002, 3011, 3015,
   3019, 3021): the docs' own style (§6.4 style 1; their example is 1125's "Listen key
   expired"), kept where no live client showed another; also the injected 429
   ``{"code":429,"msg":"Rate limited"}`` (the docs' example) and 5xx ``{"code","msg"}``.
@@ -36,6 +36,7 @@ OK200 = "ok200"
 # Vest error codes used by the paper server (vest-api.md §6.3).
 UNAUTHORIZED = 1002
 INVALID_SIGNATURE = 1022
+INVALID_NONCE = 1023
 INVALID_NETWORK_TYPE = 1024
 BAD_DECIMALS = 1111
 INVALID_ORDER_TYPE = 1116

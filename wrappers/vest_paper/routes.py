@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_routes"]
 
+_INT64_MAX = 2**63 - 1  # query integers are compared with SQLite integers
 _ORDER_STATUSES = ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED")
 _ORDER_TYPES = ("MARKET", "LIMIT", "STOP_LOSS", "TAKE_PROFIT", "LIQUIDATION")
 
@@ -43,8 +44,9 @@ def _int_param(request: web.Request, name: str, default: int | None = None, lo: 
         value = int(raw)
     except ValueError:
         raise ApiError(E.INVALID_PARAMETER, f"{name} must be an integer") from None
-    if value < lo or (hi is not None and value > hi):
-        raise ApiError(E.INVALID_PARAMETER, f"{name} must be in {lo}..{hi}" if hi is not None else f"{name} must be >= {lo}")
+    top = hi if hi is not None else _INT64_MAX
+    if value < lo or value > top:
+        raise ApiError(E.INVALID_PARAMETER, f"{name} must be in {lo}..{top}")
     return value
 
 

@@ -11,8 +11,16 @@ already used by an order or cancel of this account), then the simulator's refusa
 (HALT), 3018/3019 (reduce-only increases / exceeds the position), 3001 (a MARKET order's
 ``limitPrice`` cannot cover the whole size on the book), 3002 (margin).
 
-Nonces must be unique per account (orders and cancels share the space); they need not
-increase. The nonce is consumed in the same ledger transaction as the order or cancel.
+Nonces must be unique per account (orders and cancels share the space) and below 2^63
+(else 1023 INVALID_NONCE, after the signature check); they need not increase. The nonce is
+consumed in the same ledger transaction as the order or cancel.
+
+Absurd amounts are refused, never a 500: a size or price with more than 24 integer digits is
+1130 (it is not a quantity on any market); below that, an amount no account could carry gets
+what the exact check gives — 3002 MARGIN_CHECK_FAILED for a LIMIT order (``1e20`` BTC: its
+margin is checked with 80 significant digits instead of overflowing), 3001 for a MARKET order
+the book cannot cover, 3019 for a reduce-only order larger than the position, a FOK miss for
+a FOK.
 Leverage: default min(10, max); max = floor(1 / initMarginRatio); above it → 1130; lowering it
 with a position that can no longer be margined → 3021. ``/account/leverage`` is checked
 against ``recvWindow`` too (it is not signed).
@@ -38,6 +46,10 @@ from .store import ApiKey, VestStore
 __all__ = ["VestTrading"]
 
 _DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+#: integer digits a size or price may have: beyond any market, and within exact arithmetic
+MAX_INTEGER_DIGITS = 24
+#: nonces are SQLite (and Java/Go int64) integers on the server side
+NONCE_LIMIT = 2**63
 
 
 class VestTrading:
@@ -90,6 +102,8 @@ class VestTrading:
                 raise ApiError(E.INVALID_PARAMETER, f"order.{name} must be a plain decimal string")
             if decimals_of(text) > places:
                 raise ApiError(E.BAD_DECIMALS, f"order.{name} has more than {places} decimals for {symbol}")
+            if len(text.partition(".")[0].lstrip("0")) > MAX_INTEGER_DIGITS:
+                raise ApiError(E.INVALID_PARAMETER, f"order.{name} is out of range (at most {MAX_INTEGER_DIGITS} integer digits)")
         req = OrderRequest(
             account_id=account.id, symbol=symbol, is_buy=is_buy, size_text=size_s, price_text=limit_s,
             kind="limit" if order_type == "LIMIT" else "market", tif=TimeInForce(tif), reduce_only=reduce_only,
@@ -99,6 +113,7 @@ class VestTrading:
             raise ApiError(E.INVALID_PARAMETER, "order.size must be positive")
         if req.limit_price <= 0:
             raise ApiError(E.INVALID_LIMIT_PRICE, "order.limitPrice must be positive")
+        self._check_nonce(nonce)
         if self.store.nonce_used(account.id, nonce):
             raise ApiError(E.DUPLICATE, f"Duplicate: nonce {nonce} was already used")
         order_id = "0x" + keccak256(f"{account.address}:{nonce}:{now}:{self.sim.prices.seed}".encode()).hex()
@@ -106,6 +121,11 @@ class VestTrading:
             return self.sim.place(req, order_id, writes=lambda: self.store.use_nonce(account.id, nonce, "order"))
         except Refused as exc:
             raise refusal(exc) from None
+
+    @staticmethod
+    def _check_nonce(nonce: int) -> None:
+        if nonce >= NONCE_LIMIT:
+            raise ApiError(E.INVALID_NONCE, f"Invalid nonce: {nonce} is not below 2^63")
 
     def cancel_order(self, key: ApiKey, account: Account, body: Any) -> str:
         now = self.sim.clock_ms()
@@ -117,6 +137,7 @@ class VestTrading:
         order_id = field(cancel, "id", str, "order.")
         self.auth.check_window(body, sent, now)
         self.auth.check_signature(key, personal_digest(cancel_hash(cancel)), body.get("signature"), now)
+        self._check_nonce(nonce)
         if self.store.nonce_used(account.id, nonce):
             raise ApiError(E.DUPLICATE, f"Duplicate: nonce {nonce} was already used")
         try:
