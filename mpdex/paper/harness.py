@@ -6,7 +6,8 @@ stats, so several venues (of one or several dialects) run in one process indepen
 
 A dialect is a subclass. It declares, as class attributes:
 
-* ``NAME`` (the venue's registry name), ``RULES`` (``rules.Rules``), ``MARKETS`` (its
+* ``NAME`` (the venue's registry name), ``SIMULATOR`` (``Simulator`` or a subclass, e.g.
+  with its own ``funding_rate`` model), ``RULES`` (``rules.Rules``), ``MARKETS`` (its
   default ``Market`` table), ``SCHEMA`` (its extra ledger tables, or ``None``),
   ``EXTRA_STATS`` (counter names of its own), ``SOCKET_PATHS`` (paths that are not REST:
   no REST faults, not counted as requests);
@@ -48,7 +49,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 from aiohttp import web
@@ -77,6 +78,7 @@ CORE_STATS = (
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+V = TypeVar("V", bound="PaperVenue")
 
 
 def _wall_ms() -> int:
@@ -111,6 +113,7 @@ class PaperVenue(abc.ABC):
     """A running paper venue. Use ``async with`` (or ``await start()`` / ``stop()``)."""
 
     NAME: ClassVar[str] = ""
+    SIMULATOR: ClassVar[type[Simulator]] = Simulator
     RULES: ClassVar[Rules] = Rules()
     MARKETS: ClassVar[tuple[Market, ...]] = ()
     SCHEMA: ClassVar[Schema | None] = None
@@ -212,7 +215,7 @@ class PaperVenue(abc.ABC):
 
     # --- life cycle -------------------------------------------------------------------
 
-    async def start(self) -> PaperVenue:
+    async def start(self: V) -> V:
         if self._runner is not None:
             return self
         ledger = Ledger(self.db_path, self.SCHEMA)
@@ -226,7 +229,7 @@ class PaperVenue(abc.ABC):
             self._hub = self.make_hub()
             if self._hub is not None:
                 self.faults.attach(self._hub)
-            self._sim = Simulator(ledger, self._markets, prices, self._clock_ms, rules=self.RULES,
+            self._sim = self.SIMULATOR(ledger, self._markets, prices, self._clock_ms, rules=self.RULES,
                                   listener=self.make_listener(), stats=self.stats)
             self.on_started()
             if since is not None:
@@ -276,7 +279,7 @@ class PaperVenue(abc.ABC):
         self.ledger.close()
         log.info("paper %s venue stopped", self.NAME)
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: V) -> V:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

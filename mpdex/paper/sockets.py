@@ -2,10 +2,11 @@
 one send queue per socket, fan-out, closing (one, all, or those carrying an account's private
 stream) and the socket faults (refused handshakes, silence, drops).
 
-A dialect subclasses ``SocketHub`` and implements its protocol in two hooks:
-``handshake(request)`` (accept with a ``Conn`` or refuse with ``(close code, reason)``) and
-``on_text(conn, text)`` (subscribe, unsubscribe, ping …; it calls ``subscribe`` /
-``unsubscribe`` / ``send``). Subscriptions are opaque string keys the dialect chooses (Vest:
+A dialect subclasses ``SocketHub`` and implements its protocol in hooks:
+``handshake(request)`` (accept with a ``Conn`` or refuse with ``(close code, reason)``),
+``on_open(conn)`` (e.g. a greeting frame), ``on_text(conn, text)`` (subscribe, unsubscribe,
+ping …; it calls ``subscribe`` / ``unsubscribe`` / ``send``) and ``reject_response`` (the
+body of a handshake refused by a fault). Subscriptions are opaque string keys the dialect chooses (Vest:
 the channel name; a venue with object subscriptions: a canonical string of the object);
 ``publish(key, frame)`` sends a pre-encoded frame to every socket subscribed to ``key``, and
 ``publish_account`` to the sockets bound to an account (``Conn.account_id``).
@@ -60,6 +61,9 @@ class SocketHub:
     def handshake(self, request: web.Request) -> Conn | tuple[int, str]:
         """Accept a new socket (``Conn``) or refuse it with ``(close code, reason)``."""
         return Conn()
+
+    def on_open(self, conn: Conn) -> None:
+        """The socket is accepted and registered (frames sent from here are delivered)."""
 
     async def on_text(self, conn: Conn, text: str) -> None:
         """One text (or UTF-8 binary) frame from the client."""
@@ -176,6 +180,7 @@ class SocketHub:
         self.conns.append(conn)
         self.stats["ws_open"] = len(self.conns)
         try:
+            self.on_open(conn)
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     await self.on_text(conn, msg.data)
