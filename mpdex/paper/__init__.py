@@ -20,12 +20,13 @@ each:
 * ``ledger.py`` — the SQLite ledger (core tables; a dialect adds its own via ``Schema``);
 * ``prices.py`` — the seedable market model (marks, index, books, trades, bars);
 * ``markets.py`` — ``Market`` (sizes, price grid incl. significant figures, margins, fees);
+* ``replay.py`` — the market while a venue was down (run when it restarts);
 * ``faults.py`` — failure injection; ``sockets.py`` — ``SocketHub``, the socket half.
 
 Dialects (``DIALECTS``, what ``python -m mpdex.paper --venue NAME`` serves) live with their
 venue, e.g. ``wrappers/vest_paper/``. Several venues run in one process at once, each with
 its own accounts, marks, seed, faults and ledger. A venue restarted on an existing ledger
-first replays the market for the time it was down (``Simulator.replay``: seeded, bounded at
+first replays the market for the time it was down (``replay.py``: seeded, bounded at
 2 000 model steps plus one funding event per missed hour), filling the resting orders that
 were crossed and applying the funding that came due.
 """

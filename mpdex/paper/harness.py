@@ -30,7 +30,7 @@ and implements:
 
 Restarts: the ledger remembers when the venue last ran (``last_ran_ms``, written at start,
 every second while serving and at stop). A venue started on such a ledger first replays the
-market for the time it was down (``Simulator.replay``: seeded, at most 2 000 model steps
+market for the time it was down (``replay.py``: seeded, at most 2 000 model steps
 plus one funding event per missed hour; ``replay=False`` turns it off), so resting orders
 that were crossed in the meantime are filled and the funding that came due is applied.
 
@@ -60,8 +60,9 @@ from .faults import Faults
 from .ledger import Ledger, Schema
 from .markets import Market, market_table
 from .prices import PriceModel
+from .replay import ReplayReport, replay
 from .rules import Rules
-from .simulator import Listener, ReplayReport, Simulator
+from .simulator import Listener, Simulator
 from .sockets import SocketHub
 
 __all__ = ["PaperVenue", "WireError", "INTERNAL_HEADER", "CORE_STATS", "json_response"]
@@ -233,7 +234,7 @@ class PaperVenue(abc.ABC):
                                   listener=self.make_listener(), stats=self.stats)
             self.on_started()
             if since is not None:
-                self.last_replay = self._sim.replay(since, now, funding=self.auto_funding)
+                self.last_replay = replay(self._sim, since, now, funding=self.auto_funding)
             if self.auto_funding:
                 self._sim.maybe_fund()
             self._mark_ran()

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from mpdex.redact import short_address
@@ -41,7 +41,7 @@ from .markets import Market
 from .prices import PriceModel, Trade
 from .rules import OrderRequest, Reason, Refused, Rules, TimeInForce
 
-__all__ = ["Simulator", "Listener", "ReplayReport", "REPLAY_STEP_MS", "REPLAY_MAX_STEPS", "MAX_AMOUNT", "CHECK_CONTEXT"]
+__all__ = ["Simulator", "Listener", "MAX_AMOUNT", "CHECK_CONTEXT"]
 
 log = logging.getLogger("mpdex.paper")
 
@@ -55,22 +55,6 @@ _Q12 = Decimal("1e-12")
 #: deposits and prices set by hand stay below this, so balances and marks keep exact 28-digit money
 MAX_AMOUNT = Decimal(10) ** 15
 CHECK_CONTEXT = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
-
-#: a replay step is at least one live tick of model time ...
-REPLAY_STEP_MS = 500
-#: ... and a replay takes at most this many steps, however long the gap
-REPLAY_MAX_STEPS = 2_000
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    since_ms: int
-    until_ms: int
-    steps: int
-    step_ms: int
-    funding_events: int
-    orders_filled: int
-
 
 class Listener:
     """What a dialect hears after each committed change. Every method is a no-op here;
@@ -112,11 +96,12 @@ class Simulator:
         self.rules = rules or Rules()
         self.listener = listener or Listener()
         self.stats = stats if stats is not None else {}
-        self._replay_time: int | None = None
+        self.replay_time: int | None = None
 
     def now(self) -> int:
-        """The simulator's time: the wall clock, or the replayed moment during ``replay``."""
-        return self.clock_ms() if self._replay_time is None else self._replay_time
+        """The simulator's time: the wall clock, or ``replay_time`` while a replay
+        (``replay.py``) sets it to the moment it is at."""
+        return self.clock_ms() if self.replay_time is None else self.replay_time
 
     def count(self, name: str, n: int = 1) -> None:
         self.stats[name] = self.stats.get(name, 0) + n
@@ -514,7 +499,7 @@ class Simulator:
         for s, cum in new_cum.items():
             states[s].cum_funding = cum
         self.count("funding_events")
-        log.log(logging.DEBUG if self._replay_time is not None else logging.INFO, "paper: funding applied at %d", when)
+        log.log(logging.DEBUG if self.replay_time is not None else logging.INFO, "paper: funding applied at %d", when)
         self.listener.funded(when, rates, payments)
         return rates
 
@@ -530,54 +515,3 @@ class Simulator:
             self.ledger.add_funding_payment(payment)
             out.append(payment)
         return out
-
-    # --- replay: the market while the venue was not running -------------------------------
-
-    def replay(self, since_ms: int, until_ms: int, *, funding: bool = True) -> ReplayReport:
-        """Replay the market from ``since_ms`` (when the venue last ran) to ``until_ms``.
-
-        The gap is cut into ``min(REPLAY_MAX_STEPS, gap // REPLAY_STEP_MS)`` equal steps
-        (none for a gap shorter than one live tick); each step moves every market once with
-        the volatility of the time it covers (``PriceModel.step(dt=…)``) from random sources
-        seeded by (seed, symbol, since, until) — the same ledger, seed and gap give the same
-        path — then fills the resting orders the book crossed, stamped at that moment.
-        With ``funding``, every funding event that came due in the gap is applied, one per
-        missed interval, at the marks of the replay at its time. Cost: at most
-        ``REPLAY_MAX_STEPS`` model steps plus one funding event per missed interval, all in
-        one ledger transaction (a failure leaves the ledger as it was).
-        """
-        gap = until_ms - since_ms
-        if gap <= 0:
-            return ReplayReport(since_ms, until_ms, 0, 0, 0, 0)
-        steps = min(REPLAY_MAX_STEPS, gap // REPLAY_STEP_MS)
-        due: list[int] = []
-        if funding:
-            interval = self.rules.funding_interval_ms
-            stored = self.ledger.get_meta("last_funding_ms")
-            start = max(int(stored) if stored else 0, since_ms - since_ms % interval)
-            due = list(range(start + interval, until_ms + 1, interval))
-        rngs = self.prices.replay_rngs(since_ms, until_ms)
-        dt = Decimal(gap) / steps / REPLAY_STEP_MS if steps else Decimal(0)
-        filled = events = 0
-        try:
-            with self.ledger.transaction():
-                for k in range(1, steps + 1):
-                    t = since_ms + gap * k // steps
-                    while events < len(due) and due[events] <= t:
-                        self._replay_time = due[events]
-                        self.apply_funding(due[events])
-                        events += 1
-                    self._replay_time = t
-                    self.prices.step(t, dt=dt, rngs=rngs)
-                    filled += self.match_resting()
-                for when in due[events:]:
-                    self._replay_time = when
-                    self.apply_funding(when)
-                    events += 1
-                self.save_marks()
-        finally:
-            self._replay_time = None
-        report = ReplayReport(since_ms, until_ms, steps, gap // steps if steps else 0, events, filled)
-        log.info("paper: replayed %.1f s of market in %d steps (%d funding events, %d orders filled)",
-                 gap / 1000, steps, events, filled)
-        return report

@@ -9,7 +9,7 @@ import pytest
 
 from test_exchanges.conftest import ROOT
 
-CORE_MODULES = ("engine", "faults", "harness", "ledger", "markets", "prices", "rules", "simulator", "sockets")
+CORE_MODULES = ("engine", "faults", "harness", "ledger", "markets", "prices", "replay", "rules", "simulator", "sockets")
 
 
 def _run(code: str) -> str:

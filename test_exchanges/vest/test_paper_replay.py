@@ -11,7 +11,7 @@ from decimal import Decimal
 import aiohttp
 
 from mpdex.paper import PaperVest
-from mpdex.paper.simulator import REPLAY_MAX_STEPS
+from mpdex.paper.replay import REPLAY_MAX_STEPS
 from test_exchanges.paper_helpers import RawClient, now_ms
 
 pytest_plugins = ("test_exchanges.paper_helpers",)
