@@ -11,10 +11,9 @@ from dataclasses import replace
 import pytest
 
 from mpdex.paper import PaperVest
+from test_exchanges.ws_helpers import ConnectProxy, eventually, leftover_tasks
 from wrappers.vest_rest import VestRestClient
 from wrappers.vest_ws_client import VestWSClient
-
-from ..ws_helpers import ConnectProxy, eventually, leftover_tasks
 
 FAST = dict(connect_timeout=2.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.5)
 
