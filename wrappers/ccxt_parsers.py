@@ -194,15 +194,13 @@ def interval_hours(interval: Any) -> Decimal | None:
     if not isinstance(interval, str) or not interval.strip():
         return None
     text = interval.strip().lower()
-    units = {"m": Decimal(1) / 60, "h": Decimal(1), "d": Decimal(24)}
-    unit = units.get(text[-1])
-    if unit is None:
+    if text[-1] not in "mhd":
         return None
     try:
         amount = Decimal(text[:-1])
     except ArithmeticError:
         return None
-    hours = amount * unit
+    hours = amount / 60 if text[-1] == "m" else amount * 24 if text[-1] == "d" else amount
     return hours if hours > 0 else None
 
 
