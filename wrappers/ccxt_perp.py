@@ -283,7 +283,7 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
 
     async def init(self) -> CcxtPerpExchange:
         """Load ccxt's markets; keep the linear perpetuals settled in the venue's collateral."""
-        await self._call("load_markets")
+        await self._call("load_markets", False, dict(self.entry.market_params))
         markets: dict[str, dict[str, Any]] = {}
         for market in self.exchange.markets.values():
             if not market.get("swap") or market.get("linear") is False:

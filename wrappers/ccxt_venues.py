@@ -60,6 +60,8 @@ class CcxtVenue:
     collateral: str = "USDC"
     #: ccxt options forced for safety (and venue needs) unless overridden by the user
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: params for ccxt's ``load_markets`` (load the perpetuals only where ccxt can be told)
+    market_params: Mapping[str, Any] = field(default_factory=dict)
     #: ccxt methods that approve builders or set referrers: replaced by no-ops
     disabled_methods: tuple[str, ...] = ()
     #: request headers ccxt adds for its own attribution: removed before sending
@@ -146,7 +148,7 @@ _ENTRIES = (
         name="backpack", ccxt_id="backpack",
         credentials={"api_key": "apiKey", "secret_key": "secret"},
         client_id=ClientIdRule("uint", maximum=2**32 - 1, as_int=True),
-        lookup="scan", native="id",
+        lookup="scan", native="id", market_params={"marketType": "swap"},
         limit_tifs=("GTC", "IOC", "FOK", "ALO"),
         networks={"mainnet": False},
         notes="no lookup by client id in ccxt: open orders and order history are scanned for it",
