@@ -459,6 +459,10 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
                 order = await self._call("fetch_order", None, unified, {"clientOrderId": cid})
             except OrderNotFound:
                 return None
+            except ExchangeError as exc:
+                if any(code in str(exc) for code in self.entry.not_found_codes):
+                    return None
+                raise
             if not order or order.get("id") in (None, ""):
                 return None  # e.g. Hyperliquid's {"status": "unknownOid"}
             record = self._record(order)
@@ -540,7 +544,25 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
         return None
 
     async def get_collateral(self) -> Collateral:
-        return P.parse_collateral(await self._call("fetch_balance"), self.entry.collateral)
+        """``available_collateral`` / ``total_collateral`` in the venue's collateral currency:
+        ccxt's balance (free / total), or the venue's account summary where ccxt's balance
+        has no free figure (``account_summary`` in the venue entry)."""
+        summary = self.entry.account_summary
+        if not summary:
+            return P.parse_collateral(await self._call("fetch_balance"), self.entry.collateral)
+        if summary.get("auth"):
+            await self._call(summary["auth"])
+        raw = await self._call(summary["method"])
+        values = {k: P.dec(raw.get(summary[k])) if isinstance(raw, Mapping) else None
+                  for k in ("available", "total", "margin_used") if k in summary}
+        if values.get("available") is None or values.get("total") is None:
+            raise ExchangeError(f"{self.name}: the account summary has no {summary['available']}/{summary['total']}",
+                                raw=raw)
+        out: Collateral = {"available_collateral": float(values["available"]),  # type: ignore[arg-type]
+                           "total_collateral": float(values["total"]), "raw": raw}  # type: ignore[arg-type]
+        if values.get("margin_used") is not None:
+            out["margin_used"] = float(values["margin_used"])  # type: ignore[arg-type]
+        return out
 
     async def update_leverage(self, symbol: str, leverage: int | None = None,
                               margin_mode: str | None = None) -> LeverageUpdate:
@@ -698,7 +720,11 @@ class _CcxtOrderWire:
             raise
         except Exception as exc:
             error = map_ccxt_error(exc, self.ex.name)
-            if self.ex.requests_sent == before or isinstance(error, ExchangeError):
+            if self.ex.requests_sent == before:
+                return SendOutcome("refused", error=error)  # nothing went out
+            # a specific refusal is one; ccxt's bare ExchangeError is its bucket for answers it
+            # does not recognise (an internal error may still have placed the order): reconcile
+            if isinstance(error, ExchangeError) and type(error) is not ExchangeError:
                 return SendOutcome("refused", error=error)
             return SendOutcome("unknown", error=error, detail=type(error).__name__)
         finally:

@@ -62,6 +62,11 @@ class CcxtVenue:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: params for ccxt's ``load_markets`` (load the perpetuals only where ccxt can be told)
     market_params: Mapping[str, Any] = field(default_factory=dict)
+    #: collateral from a venue endpoint ccxt's ``fetch_balance`` does not read: ccxt's implicit
+    #: ``method`` (after ``auth``, when given) and the fields of ``available``/``total``/``margin_used``
+    account_summary: Mapping[str, str] = field(default_factory=dict)
+    #: venue error codes that mean "no such order" on a lookup (ccxt maps them to something else)
+    not_found_codes: tuple[str, ...] = ()
     #: ccxt methods that approve builders or set referrers: replaced by no-ops
     disabled_methods: tuple[str, ...] = ()
     #: request headers ccxt adds for its own attribution: removed before sending
@@ -141,7 +146,9 @@ _ENTRIES = (
                      "paradex_private_key": "options.paradexAccount.privateKey"},
         client_id=ClientIdRule("uint", maximum=2**63 - 1),
         lookup="fetch_order", native="id",
-        strip_headers=("PARADEX-PARTNER",),
+        account_summary={"auth": "authenticate_rest", "method": "privateGetAccount", "available": "free_collateral",
+                         "total": "account_value", "margin_used": "initial_margin_requirement"},
+        strip_headers=("PARADEX-PARTNER",), not_found_codes=("CLIENT_ORDER_ID_NOT_FOUND", "ORDER_ID_NOT_FOUND"),
         notes="orders signed with the Paradex (Starknet) account key from the UI; onboarding is not done here",
     ),
     CcxtVenue(
