@@ -44,6 +44,7 @@ class Route:
     when: Callable[[Sent], bool] | None = None
     status: int = 200
     times: int | None = None  # None: forever
+    headers: dict[str, str] = field(default_factory=dict)
     hits: int = 0
 
 
@@ -53,8 +54,8 @@ class FakeVenue:
     sent: list[Sent] = field(default_factory=list)
 
     def on(self, method: str, path: str, respond: Responder, *, when: Callable[[Sent], bool] | None = None,
-           status: int = 200, times: int | None = None) -> Route:
-        route = Route(method.upper(), path, respond, when, status, times)
+           status: int = 200, times: int | None = None, headers: dict[str, str] | None = None) -> Route:
+        route = Route(method.upper(), path, respond, when, status, times, dict(headers or {}))
         self.routes.insert(0, route)  # later routes win: a test can shadow a default
         return route
 
@@ -83,7 +84,8 @@ class FakeVenue:
                 raise respond
             payload = respond(sent) if callable(respond) else respond
             text = payload if isinstance(payload, str) else json.dumps(payload)
-            return CallbackResult(status=route.status, body=text, headers={"Content-Type": "application/json"})
+            return CallbackResult(status=route.status, body=text,
+                                  headers={"Content-Type": "application/json", **route.headers})
         raise AssertionError(f"unexpected request {sent.method} {sent.url} body={sent.body[:300]}")
 
     def bodies(self) -> str:
