@@ -72,7 +72,7 @@ def step_from_precision(value: Any, mode: int, what: str, symbol: str) -> Decima
         raise NotSupported(f"ccxt precision mode {mode} (significant digits) is not supported for {symbol}")
     if step <= 0:
         raise ExchangeError(f"ccxt gives a non-positive {what} step for {symbol}: {value!r}")
-    return step
+    return step.quantize(Decimal(1)) if step == step.to_integral_value() else step  # 1.0 -> 1
 
 
 def market_rules(market: Mapping[str, Any], native: str, mode: int, *, price_grid: str, limit_tifs: tuple[str, ...],

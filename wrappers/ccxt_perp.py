@@ -553,6 +553,8 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
         if summary.get("auth"):
             await self._call(summary["auth"])
         raw = await self._call(summary["method"])
+        if summary.get("root") and isinstance(raw, Mapping):
+            raw = raw.get(summary["root"])
         values = {k: P.dec(raw.get(summary[k])) if isinstance(raw, Mapping) else None
                   for k in ("available", "total", "margin_used") if k in summary}
         if values.get("available") is None or values.get("total") is None:
@@ -691,7 +693,7 @@ class _CcxtOrderWire:
         if self.plan.time_in_force == "ALO":
             params["postOnly"] = True
         elif self.plan.time_in_force is not None:
-            params["timeInForce"] = self.plan.time_in_force
+            params["timeInForce"] = self.ex.entry.tif_names.get(self.plan.time_in_force, self.plan.time_in_force)
         return params
 
     def _check_formatting(self) -> None:

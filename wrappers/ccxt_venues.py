@@ -64,6 +64,7 @@ class CcxtVenue:
     market_params: Mapping[str, Any] = field(default_factory=dict)
     #: collateral from a venue endpoint ccxt's ``fetch_balance`` does not read: ccxt's implicit
     #: ``method`` (after ``auth``, when given) and the fields of ``available``/``total``/``margin_used``
+    #: (under ``root`` when the answer wraps them)
     account_summary: Mapping[str, str] = field(default_factory=dict)
     #: venue error codes that mean "no such order" on a lookup (ccxt maps them to something else)
     not_found_codes: tuple[str, ...] = ()
@@ -73,6 +74,8 @@ class CcxtVenue:
     strip_headers: tuple[str, ...] = ()
     #: time in force a limit order may carry (canonical names; first = default)
     limit_tifs: tuple[str, ...] = ("GTC", "IOC", "ALO")
+    #: canonical time in force -> the value ccxt must be given for this venue (default: the same)
+    tif_names: Mapping[str, str] = field(default_factory=dict)
     #: ``tick`` (ccxt's precision) or ``sig5`` (Hyperliquid: 5 significant figures and at
     #: most ``6 - szDecimals`` places)
     price_grid: Literal["tick", "sig5"] = "tick"
@@ -177,7 +180,9 @@ _ENTRIES = (
         client_id=ClientIdRule("uuid"),
         lookup="fetch_order", native="id",
         options=dict(_NO_BUILDER),
-        limit_tifs=("GTC", "IOC", "ALO"),
+        account_summary={"method": "v1PrivateGetUserBalance", "root": "data", "available": "availableForTrade",
+                         "total": "equity", "margin_used": "initialMargin"},
+        limit_tifs=("GTC", "IOC", "ALO"), tif_names={"GTC": "GTT"},
         notes="ccxt 4.5.90 has no funding-rate read for Extended",
     ),
     CcxtVenue(
