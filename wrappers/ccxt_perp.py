@@ -622,8 +622,8 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
         if self._has("fetchTicker"):
             ticker = await self._call("fetch_ticker", unified)
             mark = P.dec(ticker.get("markPrice"))
-        if mark is None and self._has("fetchFundingRate"):
-            mark = P.dec((await self._call("fetch_funding_rate", unified)).get("markPrice"))
+        if mark is None and (self._has("fetchFundingRate") or self._has("fetchFundingRates")):
+            mark = P.dec((await self._funding(native)).get("markPrice"))
         if mark is None or mark <= 0:
             raise ExchangeError(f"{self.name}: ccxt gives no positive mark price for {native}")
         return mark
@@ -647,17 +647,21 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
     async def get_funding_rate(self, symbol: str) -> FundingRate:
         """The current rate with ccxt's reported interval (``interval_hours``) and its
         per-hour value; ``NotSupported`` when ccxt does not say what the interval is."""
-        native, market = self._market(symbol)
+        native = self.resolve_symbol(symbol)
+        return P.parse_funding_rate(await self._funding(native), native, self.name)
+
+    async def _funding(self, native: str) -> Mapping[str, Any]:
+        unified = self._markets[native]["symbol"]
         if self._has("fetchFundingRate"):
-            rate = await self._call("fetch_funding_rate", market["symbol"])
-        elif self._has("fetchFundingRates"):
-            rates = await self._call("fetch_funding_rates", [market["symbol"]])
-            rate = rates.get(market["symbol"]) if isinstance(rates, Mapping) else None
-            if rate is None:
+            rate: Mapping[str, Any] = await self._call("fetch_funding_rate", unified)
+            return rate
+        if self._has("fetchFundingRates"):
+            rates = await self._call("fetch_funding_rates", [unified])
+            found = rates.get(unified) if isinstance(rates, Mapping) else None
+            if found is None:
                 raise ExchangeError(f"{self.name}: ccxt returned no funding rate for {native}")
-        else:
-            raise NotSupported(f"{self.name}: ccxt {self.entry.ccxt_id} reads no funding rates")
-        return P.parse_funding_rate(rate, native, self.name)
+            return found  # type: ignore[no-any-return]
+        raise NotSupported(f"{self.name}: ccxt {self.entry.ccxt_id} reads no funding rates")
 
     async def get_trading_fees(self, symbol: str) -> TradingFees:
         """The account's fees when ccxt can read them (``fetchTradingFee``), else the market's."""
