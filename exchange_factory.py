@@ -134,8 +134,9 @@ VENUES: dict[str, VenueSpec] = {
               optional={"api_key": None, "use_ws": None}, networks=("mainnet",), description="GRVT through ccxt"),
         _ccxt("backpack", "{coin}_USDC_PERP", "BACKPACK_KEY", ("api_key", "secret_key"), spot_symbol="{base}_{quote}",
               networks=("mainnet",), description="Backpack through ccxt"),
-        _ccxt("lighter", "{coin}", "LIGHTER_KEY", ("account_id", "private_key", "api_key_id", "signer_library"),
-              optional={"l1_address": None}, spot_symbol="{base}/{quote}",
+        # signer_library is required by the adapter, which explains what it is when it is missing
+        _ccxt("lighter", "{coin}", "LIGHTER_KEY", ("account_id", "private_key", "api_key_id"),
+              optional={"l1_address": None, "signer_library": None}, spot_symbol="{base}/{quote}",
               description="Lighter through ccxt (needs Lighter's native signer library)"),
         VenueSpec(name="treadfi.hyperliquid", perp_symbol="exchange_factory:_treadfi_perp",
                   spot_symbol="{base}-{quote}"),
