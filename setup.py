@@ -6,6 +6,9 @@ Runtime dependencies, and why each is here:
   coincurve    libsecp256k1 signing/recovery: the order-signing hot path
   pycryptodome keccak-256 for hashing
   orjson       fast JSON for REST bodies and socket frames
+ccxt (extra ``ccxt``) drives the long-tail venues (paradex, backpack, grvt, extended,
+pacifica, lighter, ``ccxt:<id>``) through one adapter; it is imported only when such a venue
+is created, never by ``import mpdex`` / ``import exchange_factory``.
 eth-account and eth-abi are *not* runtime imports: the hand-written encoder and coincurve
 replace them on the hot path (~30 µs vs ~3 ms per order). They stay in the ``test`` extra
 as independent oracles that the signatures are checked against.
@@ -13,6 +16,8 @@ as independent oracles that the signatures are checked against.
 from setuptools import find_packages, setup
 
 BROTLI = ["brotli>=1.1"]  # optional: Brotli-compressed socket frames (some Vest hosts send them)
+# the adapter is written and tested against ccxt 4.5.x (venue ids, builder-fee options, signer ABI)
+CCXT = ["ccxt>=4.5.90,<4.6"]
 TEST = [
     "pytest>=8",
     "pytest-asyncio>=0.23",
@@ -21,6 +26,7 @@ TEST = [
     "eth-account>=0.13",  # oracle for the signatures
     "eth-abi>=5",  # oracle for the ABI encoder
     *BROTLI,
+    *CCXT,  # the ccxt venues' mapping tests run in CI
 ]
 
 LINT = ["ruff==0.17.6", "mypy==2.4.1"]  # pinned: CI's lint verdict must not change under us
@@ -45,6 +51,7 @@ setup(
     ],
     extras_require={
         "brotli": BROTLI,
+        "ccxt": CCXT,
         "test": TEST,
         "lint": LINT,
         "dev": TEST + LINT,

@@ -17,7 +17,7 @@ from typing import Any
 from mpdex.errors import ExchangeError, NotSupported
 from mpdex.orders import MarketRules, PriceGrid, StepGrid
 from mpdex.precision import Rounding, round_to_sig_figs, step_of, to_decimal
-from mpdex.types import Collateral, FundingRate, OpenOrder, OrderRecord, Position
+from mpdex.types import Collateral, FundingRate, OpenOrder, OrderRecord, Position, PositionSide
 
 __all__ = [
     "TICK_SIZE", "DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "SigFigGrid", "step_from_precision", "market_rules",
@@ -156,14 +156,14 @@ def parse_position(position: Mapping[str, Any], native: str) -> Position | None:
     if contracts is None or contracts == 0:
         return None
     size = abs(contracts) * (dec(position.get("contractSize")) or Decimal(1))
-    side = str(position.get("side") or "").lower()
-    if side not in ("long", "short"):
-        side = "long" if contracts > 0 else "short"
+    text = str(position.get("side") or "").lower()
+    side: PositionSide = "long" if text == "long" else "short" if text == "short" else \
+        "long" if contracts > 0 else "short"
     entry = dec(position.get("entryPrice"))
     if entry is None:
         raise ExchangeError(f"ccxt position of {native} has no entry price", raw=position.get("info"))
     return {
-        "symbol": native, "side": side, "size": float(size), "entry_price": float(entry),  # type: ignore[typeddict-item]
+        "symbol": native, "side": side, "size": float(size), "entry_price": float(entry),
         "unrealized_pnl": num(position.get("unrealizedPnl")) or 0.0,
         "liquidation_price": num(position.get("liquidationPrice")) or None,
         "raw_data": position.get("info"),

@@ -29,7 +29,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -47,8 +47,15 @@ from mpdex.errors import (
     OrderStateUnknown,
     RequestTimeout,
 )
-from mpdex.orders import MarketRules, OrderPlan, SendOutcome, check_slippage, normalize_order, place_order, \
-    signed_fields_match
+from mpdex.orders import (
+    MarketRules,
+    OrderPlan,
+    SendOutcome,
+    check_slippage,
+    normalize_order,
+    place_order,
+    signed_fields_match,
+)
 from mpdex.ratelimit import RateLimiter, shared_limiter
 from mpdex.types import (
     CancelResult,
@@ -576,7 +583,9 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
             raise BadRequest(f"margin_mode must be 'cross' or 'isolated', got {margin_mode!r}")
         lev: int | None = None
         if leverage is not None:
-            value: Any = int(leverage) if isinstance(leverage, float) and leverage.is_integer() else leverage
+            value: Any = leverage
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             maximum = ((market.get("limits") or {}).get("leverage") or {}).get("max")
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or \
                     (maximum is not None and value > maximum):
@@ -754,10 +763,10 @@ class _CcxtOrderWire:
         delay = 0.05
         while not self._complete(record) or (final_needed and record is not None and record["status"] not in _TERMINAL):
             if not (record and record["id"]) and not sent.accepted_id:
-                fresh = await self._read(lambda: self.ex._find_by_client_id(self.cid, self.unified))
+                fresh = await self._read(self.ex._find_by_client_id(self.cid, self.unified))
             else:
                 order_id = (record["id"] if record and record["id"] else sent.accepted_id) or ""
-                fresh = await self._read(lambda: self._fetch_by_id(order_id))
+                fresh = await self._read(self._fetch_by_id(order_id))
             if fresh is not None:
                 record = fresh
             if self._complete(record) and (not final_needed or record["status"] in _TERMINAL):  # type: ignore[index]
@@ -783,10 +792,9 @@ class _CcxtOrderWire:
             return self.ex._record(await self.ex._call("fetch_order", order_id, self.unified))
         return await self.ex._find_by_client_id(self.cid, self.unified)
 
-    async def _read(self, read: Any) -> OrderRecord | None:
+    async def _read(self, read: Awaitable[OrderRecord | None]) -> OrderRecord | None:
         try:
-            found: OrderRecord | None = await read()
-            return found
+            return await read
         except MpdexError as exc:
             raise OrderStateUnknown(f"{self.ex.name} order cid {self.cid} was accepted but its state could not be "
                                     f"read: {exc}", client_order_id=self.cid) from exc
