@@ -16,7 +16,8 @@ promises, the same way as for native venues:
   ccxt's throttle is off (``enableRateLimit=False``);
 * ccxt's defaults that pay or credit ccxt (builder fees and their approvals, referrer codes,
   partner headers) are off unless ``builder_fees=True``;
-* ``ws_supported`` is all False: every read is REST (ccxt.pro's ``watch*`` are not used).
+* ``ws_supported`` is all False: every read is REST (ccxt.pro's ``watch*`` are not used);
+* ccxt's DEBUG lines of request headers and bodies (credentials) are reduced to method + URL.
 
 ccxt is imported when the first instance is built, never at module import.
 """
@@ -57,6 +58,7 @@ from mpdex.orders import (
     signed_fields_match,
 )
 from mpdex.ratelimit import RateLimiter, shared_limiter
+from mpdex.redact import safe_url
 from mpdex.types import (
     CancelResult,
     Collateral,
@@ -84,7 +86,21 @@ DEFAULT_SLIPPAGE = Decimal("0.005")
 _TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "REJECTED"})
 #: seconds an order's request may wait for its rate-limit slot (None: reads wait as long as needed)
 _QUEUE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("ccxt_queue_wait", default=None)
-_PASSTHROUGH_FIELDS = frozenset({"rest_url", "ws_url", "proxy", "network"})
+
+
+class _WithholdRequestDetails(logging.Filter):
+    """ccxt logs every request's headers and body at DEBUG (API keys, bearer tokens, session
+    cookies, signatures): keep the method and the URL without its query, drop the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.msg if isinstance(record.msg, str) else ""
+        if ("Request:" in text or "Response:" in text) and isinstance(record.args, tuple) and len(record.args) >= 2:
+            record.msg = "%s %s (headers and body withheld: they carry credentials)"
+            record.args = (record.args[0], safe_url(str(record.args[1])))
+        return True
+
+
+_CCXT_LOG_FILTER = _WithholdRequestDetails()
 
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
@@ -159,6 +175,9 @@ def build_ccxt_exchange(entry: CcxtVenue, credentials: Mapping[str, Any], *, bui
         exchange.urls["api"]["ws"] = _override_urls(exchange.urls["api"]["ws"], ws_url, skip=())
     if proxy:
         exchange.aiohttp_proxy = proxy
+    ccxt_log = logging.getLogger("ccxt.base.exchange")
+    if _CCXT_LOG_FILTER not in ccxt_log.filters:
+        ccxt_log.addFilter(_CCXT_LOG_FILTER)
     return exchange
 
 

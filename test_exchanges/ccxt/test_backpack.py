@@ -156,3 +156,17 @@ async def test_positions_collateral_mark_and_funding():
         assert (rate["interval_hours"], rate["funding_rate_per_hour"]) == (1.0, 0.0000125)
         await ex.close()
     assert json.dumps(KEYS["secret_key"]) not in v.bodies()
+
+
+async def test_api_key_and_signatures_stay_out_of_ccxt_debug_lines(caplog):
+    import logging
+
+    v = venue()
+    with caplog.at_level(logging.DEBUG, logger="ccxt.base.exchange"), serve(v):
+        ex = await create_exchange("backpack", KEYS)
+        await ex.get_positions()
+        await ex.close()
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "GET https://api.backpack.exchange/api/v1/position" in text
+    assert KEYS["api_key"] not in text and "X-Signature" not in text
+    assert KEYS["api_key"] not in repr(ex) and KEYS["secret_key"] not in repr(ex)

@@ -1,7 +1,6 @@
 """ccxt:hyperliquid through the generic adapter, ccxt's own code against Hyperliquid-shaped answers."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -236,6 +235,54 @@ async def test_agent_key_signs_when_by_agent():
         await ex.close()
 
 
-def test_order_bytes_carry_no_builder_even_as_json():
-    # the static marker list is what the other tests search for: keep it meaningful
-    assert "builder" in SAFETY_MARKERS and json.dumps(SAFETY_MARKERS)
+async def test_open_orders_cancel_and_leverage():
+    v = hl_venue()
+    cid = "0x" + "77" * 16
+    v.on_json("POST", "/info", "type", "frontendOpenOrders", [
+        {"coin": "BTC", "isPositionTpsl": False, "isTrigger": False, "limitPx": "60000.0", "oid": 3, "orderType": "Limit",
+         "origSz": "0.002", "reduceOnly": False, "side": "B", "sz": "0.0015", "tif": "Gtc", "timestamp": 1704346468838,
+         "triggerCondition": "N/A", "triggerPx": "0.0", "cloid": cid},
+        {"coin": "SOL", "isPositionTpsl": False, "isTrigger": False, "limitPx": "100.0", "oid": 4,
+         "orderType": "Limit", "origSz": "1", "reduceOnly": False, "side": "A", "sz": "1", "tif": "Gtc",
+         "timestamp": 1704346468839, "triggerCondition": "N/A", "triggerPx": "0.0", "cloid": None}])
+    v.on("POST", "/exchange", {"status": "ok", "response": {"type": "cancel", "data": {"statuses": ["success"]}}},
+         when=lambda s: s.json["action"]["type"] == "cancel")
+    v.on("POST", "/exchange", {"status": "ok", "response": {"type": "default"}},
+         when=lambda s: s.json["action"]["type"] == "updateLeverage")
+    with serve(v):
+        ex = await make(v)
+        (order,) = await ex.get_open_orders()  # SOL is no market here: not reported as one of ours
+        assert {k: order[k] for k in ("id", "client_order_id", "symbol", "side", "size", "filled_size", "price",
+                                      "status")} == {"id": "3", "client_order_id": cid, "symbol": "BTC",
+                                                     "side": "buy", "size": 0.002, "filled_size": 0.0005,
+                                                     "price": 60000.0, "status": "PARTIALLY_FILLED"}
+        (cancelled,) = await ex.cancel_orders("BTC")
+        assert cancelled == {"id": "3", "order_id": "3", "symbol": "BTC", "status": "ok", "error": None}
+        cancel = next(s.json["action"] for s in v.sent if s.path == "/exchange" and s.json["action"]["type"] == "cancel")
+        assert cancel["cancels"] == [{"a": 0, "o": 3}]
+        assert (await ex.update_leverage("BTC", 5, "cross"))["status"] == "ok"
+        update = next(s.json["action"] for s in v.sent if s.path == "/exchange"
+                      and s.json["action"]["type"] == "updateLeverage")
+        assert (update["asset"], update["isCross"], update["leverage"]) == (0, True, 5)
+        from mpdex.errors import BadRequest
+        with pytest.raises(BadRequest):
+            await ex.update_leverage("BTC", 41)  # above the market's 40x
+        info = await ex.get_leverage_info("BTC")
+        assert (info["max_leverage"], info["status"]) == (40, "ok")
+        await ex.close()
+
+
+async def test_ccxt_debug_lines_carry_no_credentials(caplog):
+    import logging
+
+    v = hl_venue()
+    v.on("POST", "/exchange", H.resting(8))
+    v.on_json("POST", "/info", "type", "orderStatus", lambda s: H.order_status(
+        8, coin="BTC", side="B", px="60000", size="0.001", remaining="0.001", status="open", cloid=None))
+    with caplog.at_level(logging.DEBUG, logger="ccxt.base.exchange"), serve(v):
+        ex = await make(v)
+        await ex.create_order("BTC", "buy", "0.001", "60000")
+        await ex.close()
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "ccxt.base.exchange")
+    assert "POST https://api.hyperliquid.xyz/exchange" in text
+    assert "signature" not in text and '"r":' not in text and "orders" not in text
