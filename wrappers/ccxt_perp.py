@@ -86,6 +86,8 @@ DEFAULT_SLIPPAGE = Decimal("0.005")
 _TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "REJECTED"})
 #: seconds an order's request may wait for its rate-limit slot (None: reads wait as long as needed)
 _QUEUE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("ccxt_queue_wait", default=None)
+#: HTTP requests that went out on behalf of the current order (tells a local refusal from a sent one)
+_SENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("ccxt_sent", default=None)
 
 
 class _WithholdRequestDetails(logging.Filter):
@@ -259,7 +261,6 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
         host = urlsplit(rest_url).netloc if rest_url else self.entry.ccxt_id
         self._limiter: RateLimiter = shared_limiter(("ccxt", self.entry.ccxt_id, host, self._who),
                                                     {"rest": self.entry.rate_limit}, rate_limits)
-        self.requests_sent = 0  # HTTP requests that went out (tells a local refusal from a sent one)
         self._wrap_fetch()
         self._markets: dict[str, dict[str, Any]] = {}
         self._native_by_unified: dict[str, str] = {}
@@ -289,7 +290,9 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
             await bucket.acquire(max_wait=_QUEUE_WAIT.get())
             if strip and headers:
                 headers = {k: v for k, v in headers.items() if k.lower() not in strip}
-            self.requests_sent += 1
+            sent = _SENT.get()
+            if sent is not None:
+                sent.append(f"{method} {safe_url(url)}")
             return await original(url, method, headers, body)
 
         self.exchange.fetch = fetch
@@ -742,19 +745,19 @@ class _CcxtOrderWire:
 
     async def send(self) -> SendOutcome:
         self._check_formatting()
-        before = self.ex.requests_sent
-        token = _QUEUE_WAIT.set(self.ex.order_queue_wait)
+        sent: list[str] = []
+        token, sent_token = _QUEUE_WAIT.set(self.ex.order_queue_wait), _SENT.set(sent)
         try:
             order = await self.ex.exchange.create_order(self.unified, "limit", self.plan.side, float(self.plan.size),
                                                         float(self.plan.price), self._params())
         except asyncio.CancelledError:
-            if self.ex.requests_sent != before:
+            if sent:
                 log.warning("%s %s order cid=%s was cancelled by the caller after it may have been sent; look it "
                             "up by client_order_id", self.ex.name, self.ex._who, self.cid)
             raise
         except Exception as exc:
             error = map_ccxt_error(exc, self.ex.name)
-            if self.ex.requests_sent == before:
+            if not sent:
                 return SendOutcome("refused", error=error)  # nothing went out
             # a specific refusal is one; ccxt's bare ExchangeError is its bucket for answers it
             # does not recognise (an internal error may still have placed the order): reconcile
@@ -763,6 +766,7 @@ class _CcxtOrderWire:
             return SendOutcome("unknown", error=error, detail=type(error).__name__)
         finally:
             _QUEUE_WAIT.reset(token)
+            _SENT.reset(sent_token)
         try:
             record = self.ex._record(order)
         except (MpdexError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
