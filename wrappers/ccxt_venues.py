@@ -19,9 +19,12 @@ Decisions:
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from mpdex.errors import ConfigError, NotSupported
 
 __all__ = ["ClientIdRule", "CcxtVenue", "CCXT_VENUES", "ccxt_venue", "SAFETY_MARKERS"]
 
@@ -93,8 +96,6 @@ class CcxtVenue:
 
 def _hyperliquid_keys(fields: Mapping[str, Any]) -> dict[str, Any]:
     """mpdex's Hyperliquid keys: an agent key signs when ``by_agent``, else the wallet key."""
-    from mpdex.errors import ConfigError
-
     out: dict[str, Any] = {}
     if fields.get("by_agent"):
         key = fields.get("agent_api_private_key")
@@ -115,10 +116,6 @@ def _lighter_keys(fields: Mapping[str, Any]) -> dict[str, Any]:
     """mpdex's Lighter keys: ``private_key`` is the API key's private key. ccxt keeps it per
     (account, api key index) in ``options.auths``; ccxt's ``privateKey`` (the L1 key) is
     never set, so ccxt cannot register a new API key on the account by itself."""
-    import os
-
-    from mpdex.errors import ConfigError
-
     library = fields.get("signer_library")
     if not isinstance(library, str) or not os.path.isfile(library):
         raise ConfigError("lighter key_params: 'signer_library' must be the path of an existing file (Lighter's "
@@ -229,8 +226,6 @@ CCXT_VENUES: dict[str, CcxtVenue] = {e.name: e for e in _ENTRIES}
 def ccxt_venue(name: str) -> CcxtVenue:
     """The entry of a registry name (``paradex``) or ``ccxt:<id>`` (``ccxt:hyperliquid``,
     ``ccxt:paradex``); ``NotSupported`` naming the ids that have one."""
-    from mpdex.errors import NotSupported
-
     key = str(name).strip().lower()
     entry = CCXT_VENUES.get(key)
     if entry is None and key.startswith("ccxt:"):

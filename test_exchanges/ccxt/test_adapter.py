@@ -195,3 +195,21 @@ def test_key_templates_use_mpdex_field_names():
             assert hasattr(key, field), (name, field)
         assert all(token not in repr(key) for token in ("private_key='", "secret_key='")), repr(key)
     assert json.dumps(CCXT_NAMES)
+
+
+def test_a_ccxt_id_missing_from_the_installed_ccxt_is_not_supported_by_name(monkeypatch):
+    import dataclasses
+
+    from wrappers import ccxt_venues
+
+    ghost = dataclasses.replace(CCXT_VENUES["paradex"], name="ghost", ccxt_id="nosuchdex")
+    monkeypatch.setitem(ccxt_venues.CCXT_VENUES, "ghost", ghost)
+    with pytest.raises(E.NotSupported, match=rf"ccxt {ccxt.__version__} has no exchange 'nosuchdex'"):
+        CcxtPerpExchange("ghost", **{f: "x" for f in ghost.credentials})
+
+
+def test_without_ccxt_installed_the_error_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ccxt", None)
+    monkeypatch.setitem(sys.modules, "ccxt.async_support", None)
+    with pytest.raises(E.ConfigError, match=r"mpdex-vest\[ccxt\]"):
+        CcxtPerpExchange("backpack", api_key="k", secret_key="s")
