@@ -315,7 +315,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         wire = VestOrderWire(
             self.rest, self._signer, plan, market, nonce, clock_ms=self._clock_ms, monotonic=self._monotonic,
             sleep=self._sleep, recv_window=self.recv_window, confirm_timeout=self.confirm_timeout,
-            queue_wait=self.order_queue_wait,
+            queue_wait=self.order_queue_wait, stream=self.ws_client,
         )
         try:
             result = await place_order(plan, wire.cid, wire, venue="vest", account=self._who, matches=wire.matches,
