@@ -1,19 +1,17 @@
-"""``VestExchange``: the unified contract over Vest Markets' v2 REST API.
+"""``VestExchange``: the unified contract over Vest Markets' v2 API — its writes and life cycle.
 
 Layers: ``vest_rest`` (wire) → ``vest_parsers`` / ``vest_markets`` (pure shapes) →
-this class (validation, rounding, signing, order life cycle). The socket layer later
-serves reads from caches and falls back to the ``_rest_*`` methods defined here.
+``vest_reads`` (every read: socket first, REST otherwise) → this class (orders, cancels,
+leverage, the pooled socket's life cycle, registration).
 
-Order safety, in one place:
-
-* every input is validated, rounded and formatted **before** anything is signed or sent;
-* the nonce is the client order id; one strictly increasing source per signing key;
-* a signed body is never re-signed: the transport resends the same bytes inside
-  ``recvWindow`` when an attempt's outcome is unknown, then this class reconciles with
-  ``GET /orders?nonce=``; if the order still cannot be found, ``OrderStateUnknown``
-  carries the client order id;
-* an accepted order is confirmed with ``GET /orders?id=`` (a short poll for market orders),
-  so an asynchronous rejection raises its typed error instead of passing as a result.
+Order safety: the shared path (``mpdex.orders``) with Vest's rules and wire
+(``vest_orders``): every input checked and rounded before anything is signed; the nonce is
+the client order id, one strictly increasing source per signing key; a body is signed when
+its rate-limit token is in hand and never re-signed (the same bytes are resent inside
+``recvWindow``); an unknown outcome is reconciled with ``GET /orders?nonce=`` and only an
+order whose every signed field matches is adopted, else ``DuplicateOrder`` /
+``OrderStateUnknown``; an accepted order is confirmed from its socket event or
+``GET /orders?id=``, so an asynchronous rejection raises its typed error.
 """
 from __future__ import annotations
 
@@ -25,6 +23,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from mpdex.clock import now_ms
 from mpdex.errors import (
     BadRequest,
     ConfigError,
