@@ -6,9 +6,13 @@ Runtime dependencies, and why each is here:
   coincurve    libsecp256k1 signing/recovery: the order-signing hot path
   pycryptodome keccak-256 for hashing
   orjson       fast JSON for REST bodies and socket frames
+  msgpack      Hyperliquid's L1 action hash is keccak over the MessagePack encoding of the
+               action; the well-kept C implementation, the same one the official SDK uses
 eth-account and eth-abi are *not* runtime imports: the hand-written encoder and coincurve
 replace them on the hot path (~30 µs vs ~3 ms per order). They stay in the ``test`` extra
-as independent oracles that the signatures are checked against.
+as independent oracles that the signatures are checked against, as does the official
+``hyperliquid-python-sdk`` (imported only by tests and bench/; its eth-account <0.14 pin
+settles the shared oracle's version).
 """
 from setuptools import find_packages, setup
 
@@ -20,6 +24,7 @@ TEST = [
     "aioresponses>=0.7.6",
     "eth-account>=0.13",  # oracle for the signatures
     "eth-abi>=5",  # oracle for the ABI encoder
+    "hyperliquid-python-sdk>=0.23,<0.25",  # oracle for Hyperliquid signing (0.23/0.24 share signing.py)
     *BROTLI,
 ]
 
@@ -42,6 +47,7 @@ setup(
         "coincurve>=20,<22",
         "pycryptodome>=3.19,<4",
         "orjson>=3.9,<4",
+        "msgpack>=1.0.5,<2",
     ],
     extras_require={
         "brotli": BROTLI,
