@@ -34,7 +34,7 @@ class OrderResult(_OrderResultRequired, total=False):
     adjustments: list[str]  # every rounding or cap applied to the request, in words (empty: none)
 
 
-class Position(TypedDict):
+class _PositionRequired(TypedDict):
     symbol: str
     side: PositionSide
     size: float  # always positive
@@ -42,6 +42,12 @@ class Position(TypedDict):
     unrealized_pnl: float
     liquidation_price: float | None
     raw_data: Any
+
+
+class Position(_PositionRequired, total=False):
+    leverage: int | None  # the account's leverage on this market, when the venue reports it
+    margin_mode: str | None  # "cross" | "isolated"
+    margin_used: float | None  # initial margin held by the position (quote currency)
 
 
 class _CollateralRequired(TypedDict):

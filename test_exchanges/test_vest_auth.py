@@ -35,20 +35,12 @@ def test_order_vectors(vectors, name):
     assert va.recover_address(va.order_digest(order), v["signature"]) == vectors["keys"]["signing_address"]
 
 
-def test_cancel_lp_withdraw_vectors(vectors):
+def test_cancel_vector(vectors):
     signer = va.VestSigner(vectors["keys"]["signing_private_key"])
     c = vectors["cancel"]
     cancel = dict(zip(("time", "nonce", "id"), c["values"], strict=True))
     assert "0x" + va.cancel_hash(cancel).hex() == c["args_hash"]
     assert signer.sign_cancel(cancel) == c["signature"]
-    lp = vectors["lp_deposit"]
-    lp_body = dict(zip(("time", "nonce", "orderType", "size"), lp["values"], strict=True))
-    assert "0x" + va.lp_hash(lp_body).hex() == lp["args_hash"]
-    assert signer.sign_lp(lp_body) == lp["signature"]
-    w = vectors["withdraw_base_usdc"]["values"]
-    body = {"time": w[0], "nonce": w[1], "recipient": w[4], "size": w[6], "chainId": w[7]}
-    assert "0x" + va.withdraw_hash(body, w[3], w[5]).hex() == vectors["withdraw_base_usdc"]["args_hash"]
-    assert signer.sign_withdraw(body, w[3], w[5]) == vectors["withdraw_base_usdc"]["signature"]
 
 
 @pytest.mark.parametrize("network", ["prod", "dev"])

@@ -25,8 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from coincurve import PrivateKey
-
 from mpdex.config import check_seconds
 from mpdex.errors import (
     BadRequest,
@@ -35,12 +33,10 @@ from mpdex.errors import (
     InvalidOrder,
     MarketClosed,
     MpdexError,
-    NotSupported,
     OrderNotFound,
     OrderStateUnknown,
     RequestTimeout,
 )
-from mpdex.evm import normalise_private_key
 from mpdex.nonce import NonceSource, shared_nonce_source
 from mpdex.orders import OrderPlan, check_slippage, normalize_order, place_order
 from mpdex.ratelimit import Sleep
@@ -64,10 +60,11 @@ from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
 from . import vest_parsers as P
 from . import vest_ws_client
-from .vest_auth import VestSigner, address_of, build_register_body, to_checksum_address
-from .vest_keys import NETWORKS, VestKey, make_vest_key
+from .vest_auth import VestSigner
+from .vest_keys import VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
 from .vest_orders import VestOrderWire, build_cancel_body, build_order_body, check_client_id, market_rules, pick
+from .vest_register import register as register_signer
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
 
 __all__ = ["VestExchange", "VestMarket", "build_order_body", "DEFAULT_SLIPPAGE", "KLINE_INTERVALS"]
@@ -445,24 +442,36 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     async def update_leverage(
         self, symbol: str, leverage: int | None = None, margin_mode: str | None = None
     ) -> LeverageUpdate:
-        """Set the leverage of ``symbol`` (1 … ``max_leverage``). Vest margin is cross only."""
+        """Set the leverage of ``symbol`` (1 … ``max_leverage``); Vest margin is cross only.
+
+        As mpdex wrappers do, what the venue cannot do comes back as a status dict, not an
+        exception: ``(sym, None, "cross")`` is ``ok`` with nothing sent (already cross);
+        isolated, a missing leverage or one above the maximum are ``error`` with a message.
+        A leverage that is not a positive integer is bad input (``BadRequest``); a refusal by
+        Vest raises its typed error."""
         market = self._market(symbol)
-        if margin_mode is not None and str(margin_mode).lower() != "cross":
-            raise NotSupported(f"Vest supports cross margin only, got margin_mode={margin_mode!r}")
+        base: LeverageUpdate = {"status": "error", "leverage": None, "margin_mode": "cross", "symbol": market.symbol}
+        if margin_mode is not None and str(margin_mode).strip().lower() != "cross":
+            return {**base, "message": f"Vest supports cross margin only, not {margin_mode!r}"}
         if leverage is None:
-            raise BadRequest("leverage is required")
+            if margin_mode is not None:
+                return {**base, "status": "ok", "message": "Vest margin is always cross: nothing to change"}
+            return {**base, "message": "leverage is required (an integer from 1 to "
+                                       f"{market.max_leverage} on {market.symbol})"}
         value_in: Any = leverage
         if isinstance(value_in, float) and value_in.is_integer():
             value_in = int(value_in)
-        lev = _positive_int(value_in, "leverage", maximum=market.max_leverage)
+        lev = _positive_int(value_in, "leverage")
+        if lev > market.max_leverage:
+            return {**base, "message": f"{lev}x is above {market.symbol}'s maximum of {market.max_leverage}x"}
         try:
             answer = await self.rest.set_leverage(market.symbol, lev)
         finally:
             self._ws_changed()
         value = answer.get("value") if isinstance(answer, dict) else None
         if value != lev:
-            return {"status": "error", "leverage": value if isinstance(value, int) else None, "margin_mode": "cross",
-                    "symbol": market.symbol, "message": f"asked for {lev}x, Vest answered {answer!r}"}
+            return {**base, "leverage": value if isinstance(value, int) else None,
+                    "message": f"asked for {lev}x, Vest answered {answer!r}"}
         log.info("vest %s leverage %s -> %dx", self._who, market.symbol, lev)
         return {"status": "ok", "leverage": lev, "margin_mode": "cross", "symbol": market.symbol}
 
@@ -682,55 +691,11 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     # -- registration ------------------------------------------------------------------
 
     @classmethod
-    async def register(
-        cls,
-        primary_private_key: str,
-        *,
-        network: str = "prod",
-        expiry_days: float = 7,
-        signing_private_key: str | None = None,
-        rest_url: str | None = None,
-        proxy: str | None = None,
-        clock_ms: Callable[[], int] = _now_ms,
-        **rest_options: Any,
-    ) -> VestKey:
-        """Register a signing key for the wallet of ``primary_private_key`` and return the
-        ``VestKey`` (``api_key``, ``account_group`` from Vest).
-
-        A fresh signing key is generated when none is given. The primary key signs one
-        EIP-712 ``SignerProof(signing address, expiry)`` under ``network``'s domain and is
-        not kept. ``expiry_days`` (0 < days ≤ 365) sets the signer's expiry.
-        """
-        net = str(network).strip().lower()
-        if net not in NETWORKS:
-            raise ConfigError(f"network must be one of {', '.join(NETWORKS)}")
-        if isinstance(expiry_days, bool) or not isinstance(expiry_days, (int, float, Decimal)) \
-                or not 0 < expiry_days <= 365:
-            raise ConfigError("expiry_days must be a number of days in (0, 365]")
-        primary = normalise_private_key(primary_private_key, "primary_private_key")
-        if signing_private_key is None:
-            signing = "0x" + PrivateKey().secret.hex()
-        else:
-            signing = normalise_private_key(signing_private_key, "signing_private_key")
-        primary_address = address_of(primary)
-        signing_address = address_of(signing)
-        expiry_ms = clock_ms() + int(Decimal(str(expiry_days)) * 86_400_000)
-        body = build_register_body(primary, signing_address, expiry_ms, net)
-        rest = VestRestClient(None, network=net, rest_url=rest_url, proxy=proxy, clock_ms=clock_ms, **rest_options)
-        try:
-            answer = await rest.register(body)
-        finally:
-            await rest.close()
-        api_key = answer.get("apiKey") if isinstance(answer, dict) else None
-        group = answer.get("accGroup", 0) if isinstance(answer, dict) else None
-        if not isinstance(api_key, str) or not api_key or isinstance(group, bool) or not isinstance(group, int):
-            raise ExchangeError("POST /register answered without apiKey/accGroup",
-                                raw={k: v for k, v in (answer or {}).items() if k != "apiKey"}
-                                if isinstance(answer, dict) else answer)
-        log.info("vest register %s: signer %s, group %d, expires %d (network=%s)", short_address(primary_address),
-                 short_address(signing_address), group, expiry_ms, net)
-        return make_vest_key(api_key=api_key, signing_private_key=signing, primary_address=to_checksum_address(
-            primary_address), account_group=group, network=net, rest_url=rest_url, ws_url=None, proxy=proxy)
+    async def register(cls, primary_private_key: str, **options: Any) -> VestKey:
+        """Register a signing key for the wallet of ``primary_private_key``; see
+        ``wrappers.vest_register.register`` (options: ``network``, ``expiry_days``,
+        ``signing_private_key``, ``rest_url``, ``proxy``, REST client settings)."""
+        return await register_signer(primary_private_key, **options)
 
 
 def _as_order_list(orders: Any) -> list[Any]:

@@ -2,7 +2,7 @@
 
 Recipes (vest-api.md §2.2, §4):
 
-* order / cancel / LP / withdraw: ``h = keccak256(abi.encode(fields…))``, then an
+* order / cancel: ``h = keccak256(abi.encode(fields…))``, then an
   EIP-191 personal-sign over the 32 raw bytes of ``h`` with the *signing* key;
 * registration: EIP-712 ``SignerProof(address approvedSigner,uint256 signerExpiry)``
   under the domain ``{name: VestRouterV2, version: 0.0.1, verifyingContract}`` (no
@@ -36,8 +36,6 @@ __all__ = [
     "order_hash",
     "order_digest",
     "cancel_hash",
-    "lp_hash",
-    "withdraw_hash",
     "personal_digest",
     "register_digest",
     "sign_order",
@@ -56,8 +54,6 @@ VERIFYING_CONTRACTS = {
 
 ORDER_TYPES = ("uint256", "uint256", "string", "string", "bool", "string", "string", "bool")
 CANCEL_TYPES = ("uint256", "uint256", "string")
-LP_TYPES = ("uint256", "uint256", "string", "string")
-WITHDRAW_TYPES = ("uint256", "uint256", "bool", "address", "address", "address", "uint256", "uint256")
 
 _PERSONAL_PREFIX = b"\x19Ethereum Signed Message:\n32"
 
@@ -121,29 +117,6 @@ def order_digest(order: Mapping[str, Any]) -> bytes:
 
 def cancel_hash(cancel: Mapping[str, Any]) -> bytes:
     return keccak256(abi_encode(CANCEL_TYPES, (cancel["time"], cancel["nonce"], cancel["id"])))
-
-
-def lp_hash(lp: Mapping[str, Any]) -> bytes:
-    return keccak256(abi_encode(LP_TYPES, (lp["time"], lp["nonce"], lp["orderType"], lp["size"])))
-
-
-def withdraw_hash(withdraw: Mapping[str, Any], account: str, token_address: str) -> bytes:
-    """Hash of a withdrawal; the body's ``token`` is a name, the hash takes its address."""
-    return keccak256(
-        abi_encode(
-            WITHDRAW_TYPES,
-            (
-                withdraw["time"],
-                withdraw["nonce"],
-                False,  # isDeposit
-                account,
-                withdraw["recipient"],
-                token_address,
-                withdraw["size"],
-                withdraw["chainId"],
-            ),
-        )
-    )
 
 
 _EIP712_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,address verifyingContract)")
@@ -211,12 +184,6 @@ class VestSigner(EvmSigner):
 
     def sign_cancel(self, cancel: Mapping[str, Any]) -> str:
         return self.sign_hex(personal_digest(cancel_hash(cancel)))
-
-    def sign_lp(self, lp: Mapping[str, Any]) -> str:
-        return self.sign_hex(personal_digest(lp_hash(lp)))
-
-    def sign_withdraw(self, withdraw: Mapping[str, Any], account: str, token_address: str) -> str:
-        return self.sign_hex(personal_digest(withdraw_hash(withdraw, account, token_address)))
 
     def sign_register(self, signing_address: str, expiry_ms: int, network: str = "prod") -> str:
         """Use when this signer holds the *primary* key."""

@@ -61,8 +61,10 @@ def opt_float(value: Any, field: str = "value") -> float | None:
 # -- account ------------------------------------------------------------------------
 
 
-def parse_position(raw: Mapping[str, Any]) -> Position | None:
-    """One ``/account`` position → ``Position``; ``None`` when its size is zero."""
+def parse_position(raw: Mapping[str, Any], leverage: int | None = None) -> Position | None:
+    """One ``/account`` position → ``Position``; ``None`` when its size is zero. ``leverage``
+    is the account's setting for the market (``/account.leverages``); ``margin_used`` is the
+    position's ``initMargin``."""
     size = dec(raw.get("size"), "size")
     if size == 0:
         return None
@@ -78,6 +80,9 @@ def parse_position(raw: Mapping[str, Any]) -> Position | None:
         "unrealized_pnl": float(dec(raw.get("unrealizedPnl", "0"), "unrealizedPnl")),
         "liquidation_price": _liquidation_price(raw.get("liqPrice")),
         "raw_data": raw,
+        "leverage": leverage,
+        "margin_mode": "cross",
+        "margin_used": opt_float(raw.get("initMargin"), "initMargin"),
     }
 
 
@@ -89,7 +94,8 @@ def _liquidation_price(value: Any) -> float | None:
 
 def positions_of(account: Mapping[str, Any]) -> list[Position]:
     """Every open position in a ``/account`` body, sorted by symbol."""
-    parsed = (parse_position(raw) for raw in account.get("positions") or [] if isinstance(raw, dict))
+    parsed = (parse_position(raw, leverage_for(account, str(raw.get("symbol"))))
+              for raw in account.get("positions") or [] if isinstance(raw, dict))
     return sorted((p for p in parsed if p is not None), key=lambda p: p["symbol"])
 
 
@@ -97,7 +103,7 @@ def position_for(account: Mapping[str, Any], symbol: str) -> Position | None:
     """The open position in ``symbol`` from a ``/account`` body, ``None`` when flat."""
     for raw in account.get("positions") or []:
         if isinstance(raw, dict) and raw.get("symbol") == symbol:
-            pos = parse_position(raw)
+            pos = parse_position(raw, leverage_for(account, symbol))
             if pos is not None:
                 return pos
     return None

@@ -212,12 +212,6 @@ class VestRestClient:
         return await self._public("/klines", symbol=symbol, interval=interval, startTime=start_time,
                                   endTime=end_time, limit=limit)
 
-    async def get_trades(
-        self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
-        limit: int | None = None,
-    ) -> Any:
-        return await self._public("/trades", symbol=symbol, startTime=start_time, endTime=end_time, limit=limit)
-
     async def get_depth(self, symbol: str, *, limit: int | None = None) -> Any:
         return await self._public("/depth", symbol=symbol, limit=limit)
 
@@ -241,12 +235,6 @@ class VestRestClient:
         if unknown:
             raise ConfigError(f"unknown GET /orders filter(s): {', '.join(unknown)}; known: {', '.join(ORDER_FILTERS)}")
         return await self._private_get("/orders", **filters)
-
-    async def get_lp(self, **filters: Any) -> Any:
-        return await self._private_get("/lp", **filters)
-
-    async def get_transfers(self, **filters: Any) -> Any:
-        return await self._private_get("/transfer", **filters)
 
     # -- private writes ---------------------------------------------------------------
 
