@@ -114,18 +114,29 @@ VENUES: dict[str, VenueSpec] = {
         VenueSpec(name="treadfi.pacifica", perp_symbol="exchange_factory:_treadfi_perp"),
         VenueSpec(name="variational", perp_symbol="{coin}"),
         VenueSpec(name="pacifica", perp_symbol="{coin}"),
-        VenueSpec(name="hyperliquid", perp_symbol="exchange_factory:_dex_coin", spot_symbol="{base}/{quote}"),
+        VenueSpec(
+            name="hyperliquid",
+            perp_symbol="wrappers.hyperliquid_markets:symbol_for_coin",
+            spot_symbol="{base}/{quote}",
+            exchange="wrappers.hyperliquid:HyperliquidExchange",
+            key_fields=("wallet_address",),
+            optional_key_fields={"wallet_private_key": None, "agent_api_address": None, "agent_api_private_key": None,
+                                 "by_agent": True, "vault_address": None, "builder_code": None,
+                                 "builder_fee_pair": None, "fetch_by_ws": True, "FrontendMarket": False,
+                                 "proxy": None, "network": "mainnet", "rest_url": None, "ws_url": None},
+            keys_variable="HYPERLIQUID_KEY",
+            key_class="wrappers.hyperliquid_keys:HyperliquidKey",
+            networks=("mainnet", "testnet"),
+            default_network="mainnet",
+            paper=None,
+            time_in_force=("GTC", "IOC", "ALO"),
+            description="Hyperliquid perps (native; no builder fee unless the key asks)",
+        ),
         VenueSpec(name="superstack", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
         VenueSpec(name="standx", perp_symbol="{coin}-USD"),
         VenueSpec(name="extended", perp_symbol="{coin}-USD"),
     )
 }
-
-
-def _dex_coin(coin: str, quote: str | None = None) -> str:
-    """``btc`` → ``BTC``; a builder dex coin keeps its dex in lower case: ``xyz:xyz100`` → ``xyz:XYZ100``."""
-    dex, sep, name = coin.partition(":")
-    return f"{dex.lower()}:{name.upper()}" if sep else coin.upper()
 
 
 def _treadfi_perp(coin: str, quote: str | None = None) -> str:

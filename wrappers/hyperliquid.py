@@ -1,0 +1,462 @@
+"""``HyperliquidExchange``: the unified contract over Hyperliquid's perps (main dex).
+
+Layers: ``hyperliquid_rest`` (wire, rate limits) → ``hyperliquid_parsers`` /
+``hyperliquid_markets`` (pure shapes) → ``hyperliquid_orders`` (order rules and wire for the
+shared ``mpdex.orders`` path) → this class. Signing is ``hyperliquid_auth``.
+
+* Every input is checked and rounded before anything is signed; the action is signed (and
+  its nonce drawn from the signer's process-wide source) when the rate-limit slot is in hand.
+* Every order carries a cloid (its ``client_order_id``); a lost answer is resolved by
+  ``orderStatus`` by cloid: exactly one matching order is adopted, or ``OrderStateUnknown``.
+  Nothing is ever signed twice for one intent.
+* Account state is read for the master account (or the vault), never for the agent.
+* REST marks (``metaAndAssetCtxs``, weight 20) are shared by concurrent callers and reused
+  for at most ``CTX_REUSE`` seconds, so a burst of market orders reads them once.
+* No builder fee, referral or approval is sent unless the key asks (``builder_code`` +
+  ``builder_fee_pair``).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from mpdex.config import check_seconds
+from mpdex.errors import (
+    BadRequest,
+    ConfigError,
+    ExchangeError,
+    InvalidOrder,
+    MarketClosed,
+    OrderNotFound,
+    RequestTimeout,
+)
+from mpdex.nonce import NonceSource, shared_nonce_source
+from mpdex.orders import OrderPlan, check_slippage, normalize_order, place_order
+from mpdex.precision import to_decimal
+from mpdex.ratelimit import Sleep
+from mpdex.redact import short_address
+from mpdex.transport import RetryPolicy
+from mpdex.types import (
+    CancelResult,
+    Collateral,
+    FundingEntry,
+    FundingRate,
+    LeverageInfo,
+    LeverageUpdate,
+    OpenOrder,
+    OrderBook,
+    OrderRecord,
+    OrderResult,
+    Position,
+    TradingFees,
+)
+from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
+
+from . import hyperliquid_leverage as L
+from . import hyperliquid_orders as O
+from . import hyperliquid_parsers as P
+from .hyperliquid_auth import HyperliquidSigner
+from .hyperliquid_keys import HyperliquidKey, builder_fee_for, make_hyperliquid_key
+from .hyperliquid_markets import HyperliquidMarket, SymbolResolver, parse_meta_and_ctxs
+from .hyperliquid_rest import HyperliquidRestClient
+from .hyperliquid_wire import new_cloid
+
+__all__ = ["HyperliquidExchange", "DEFAULT_SLIPPAGE", "KLINE_INTERVALS", "CTX_REUSE"]
+
+log = logging.getLogger("mpdex.hyperliquid")
+
+DEFAULT_SLIPPAGE = O.DEFAULT_SLIPPAGE
+#: seconds a ``metaAndAssetCtxs`` answer (marks, funding) may be reused by later reads
+CTX_REUSE = 0.5
+_MINUTE = 60_000
+KLINE_INTERVALS: dict[str, int] = {
+    "1m": _MINUTE, "3m": 3 * _MINUTE, "5m": 5 * _MINUTE, "15m": 15 * _MINUTE, "30m": 30 * _MINUTE,
+    "1h": 60 * _MINUTE, "2h": 120 * _MINUTE, "4h": 240 * _MINUTE, "8h": 480 * _MINUTE, "12h": 720 * _MINUTE,
+    "1d": 1440 * _MINUTE, "3d": 4320 * _MINUTE, "1w": 10080 * _MINUTE, "1M": 43200 * _MINUTE,
+}
+_PAGE = 500  # default number of rows of the time-range reads
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
+        bound = f" and at most {maximum}" if maximum else ""
+        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
+    return value
+
+
+class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
+    """Hyperliquid perps. ``await create_exchange("hyperliquid", keys)`` or
+    ``await HyperliquidExchange(**key_fields).init()`` (key fields: ``hyperliquid_keys``).
+
+    Options (keyword-only): ``use_ws`` (None: the key's ``fetch_by_ws``; False pins REST),
+    ``slippage`` (market-order cap, default 0.005), ``timeout`` / ``order_timeout`` (s per
+    read / per signed attempt), ``resend_window`` (s a signed body may be resent when its
+    fate is unknown), ``order_queue_wait`` (s an action may wait for its rate-limit slot;
+    past that it is refused locally, unsent), ``rate_limits`` (``{"ip"|"address": (rate,
+    burst)}``), ``retry``, ``lookup_attempts`` (``orderStatus`` tries before an order is
+    declared unknown), and the injectable ``nonce_source``, ``clock_ms``, ``monotonic``,
+    ``sleep``, ``rng``.
+    """
+
+    name = "hyperliquid"
+    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines"})
+
+    def __init__(
+        self,
+        wallet_address: str,
+        wallet_private_key: str | None = None,
+        agent_api_address: str | None = None,
+        agent_api_private_key: str | None = None,
+        by_agent: bool = True,
+        vault_address: str | None = None,
+        builder_code: str | None = None,
+        builder_fee_pair: Any = None,
+        fetch_by_ws: bool = True,
+        FrontendMarket: bool = False,
+        proxy: str | None = None,
+        network: str = "mainnet",
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        *,
+        use_ws: bool | None = None,
+        slippage: Any = DEFAULT_SLIPPAGE,
+        timeout: float = 10.0,
+        order_timeout: float = 2.0,
+        resend_window: float = 4.0,
+        order_queue_wait: float = 5.0,
+        rate_limits: Mapping[str, tuple[float, float]] | None = None,
+        retry: RetryPolicy | None = None,
+        lookup_attempts: int = 3,
+        nonce_source: NonceSource | None = None,
+        clock_ms: Callable[[], int] = _now_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__()
+        self.key: HyperliquidKey = make_hyperliquid_key(
+            wallet_address=wallet_address, wallet_private_key=wallet_private_key, agent_api_address=agent_api_address,
+            agent_api_private_key=agent_api_private_key, by_agent=by_agent, vault_address=vault_address,
+            builder_code=builder_code, builder_fee_pair=builder_fee_pair, fetch_by_ws=fetch_by_ws,
+            FrontendMarket=FrontendMarket, proxy=proxy, network=network, rest_url=rest_url, ws_url=ws_url,
+        )
+        try:
+            self._slippage = check_slippage(slippage)
+        except InvalidOrder as exc:
+            raise ConfigError(f"slippage option: {exc.message}") from None
+        self.order_queue_wait = check_seconds(order_queue_wait, "order_queue_wait", allow_zero=True)
+        if isinstance(lookup_attempts, bool) or not isinstance(lookup_attempts, int) or not 1 <= lookup_attempts <= 10:
+            raise ConfigError("lookup_attempts must be an integer in 1..10")
+        self.lookup_attempts = lookup_attempts
+        self.use_ws = self.key.fetch_by_ws if use_ws is None else bool(use_ws)
+        self._signer = HyperliquidSigner(self.key.signing_key)
+        self._nonces = nonce_source or shared_nonce_source(("hyperliquid", self._signer.address))
+        self._signing = O.ActionSigning(self._signer, self._nonces, self.key.vault_address, self.key.is_mainnet)
+        self._clock_ms, self._monotonic, self._sleep = clock_ms, monotonic, sleep
+        self.rest = HyperliquidRestClient(self.key, timeout=timeout, order_timeout=order_timeout,
+                                          resend_window=resend_window, rate_limits=rate_limits, retry=retry,
+                                          monotonic=monotonic, sleep=sleep, rng=rng)
+        self.has_margin_mode = True
+        self.markets: dict[str, HyperliquidMarket] = {}
+        self._resolver: SymbolResolver | None = None
+        self._ctxs: dict[str, dict[str, Any]] = {}
+        self._ctx_at: float | None = None
+        self._ctx_lock = asyncio.Lock()
+        self._meta_raw: Any = None
+        self._closed = False
+        self._who = short_address(self.key.account_address)
+
+    def __repr__(self) -> str:
+        return (f"HyperliquidExchange(account={self.key.account_address}, signer={self._signer.address}, "
+                f"network={self.key.network}, by_agent={self.key.by_agent})")
+
+    # -- setup and markets ------------------------------------------------------------
+
+    async def init(self) -> HyperliquidExchange:
+        """Load the markets (asset ids, size decimals, leverage, margin modes) and marks."""
+        await self._asset_ctxs(0.0)
+        log.info("hyperliquid %s: %d markets loaded (network=%s, signer=%s)", self._who, len(self.markets),
+                 self.key.network, short_address(self._signer.address))
+        return self
+
+    async def _asset_ctxs(self, max_age: float) -> dict[str, dict[str, Any]]:
+        """``{coin: ctx}`` no older than ``max_age`` s; concurrent callers share one read."""
+        async with self._ctx_lock:
+            if self._ctx_at is not None and self._monotonic() - self._ctx_at <= max_age:
+                return self._ctxs
+            started = self._monotonic()
+            payload = await self.rest.meta_and_asset_ctxs()
+            markets, ctxs = parse_meta_and_ctxs(payload)
+            if payload[0] != self._meta_raw:
+                self.markets, self._meta_raw = markets, payload[0]
+                self._resolver = SymbolResolver(markets.values())
+                self.available_symbols = {"perp": sorted(s for s, m in markets.items() if not m.delisted)}
+            self._ctxs, self._ctx_at = ctxs, started
+            return ctxs
+
+    def resolve_symbol(self, coin_or_symbol: str) -> str:
+        """``BTC``/``btc``/``BTC-PERP`` → ``BTC``; unknown → ``BadSymbol`` with close matches."""
+        if self._resolver is None:
+            raise ConfigError("HyperliquidExchange.init() has not loaded the markets yet")
+        return self._resolver.resolve(coin_or_symbol)
+
+    def _market(self, symbol: str) -> HyperliquidMarket:
+        return self.markets[self.resolve_symbol(symbol)]
+
+    async def _ctx(self, symbol: str, max_age: float = CTX_REUSE) -> dict[str, Any]:
+        ctx = (await self._asset_ctxs(max_age)).get(symbol)
+        if ctx is None:
+            raise ExchangeError(f"metaAndAssetCtxs has no context for {symbol}")
+        return ctx
+
+    def get_perp_quote(self, symbol: str, *, is_basic_coll: bool = False) -> str:
+        return "USDC" if is_basic_coll else self._market(symbol).quote
+
+    # -- orders -------------------------------------------------------------------------
+
+    async def prepare_order(
+        self, symbol: str, side: str, amount: Any, price: Any = None, order_type: str | None = None, *,
+        is_reduce_only: bool = False, time_in_force: str | None = None, slippage: Any | None = None,
+        strict: bool = False,
+    ) -> OrderPlan:
+        """Check and round an order exactly as ``create_order`` would, without sending it."""
+        market = self._market(symbol)
+        if market.delisted:
+            raise MarketClosed(f"{market.symbol} is delisted on Hyperliquid")
+        slip = self._slippage if slippage is None else check_slippage(slippage)
+
+        async def mark() -> Decimal:
+            return P.dec((await self._ctx(market.symbol)).get("markPx"), "markPx")
+
+        return await normalize_order(
+            O.market_rules(market), side, amount, price, order_type, is_reduce_only=is_reduce_only,
+            time_in_force=time_in_force, slippage=slip, mark=mark, strict=strict, venue="Hyperliquid",
+        )
+
+    async def create_order(
+        self, symbol: str, side: str, amount: Any, price: Any = None, order_type: str | None = None, *,
+        is_reduce_only: bool = False, time_in_force: str | None = None, client_id: Any | None = None,
+        slippage: Any | None = None, strict: bool = False,
+    ) -> OrderResult:
+        """Place an order: a price makes it a limit order (``time_in_force`` GTC, IOC or ALO
+        = post-only), none a market order (IOC limit at ``mark × (1 ± slippage)``, rounded
+        toward the mark); FOK → ``NotSupported``. Sizes round down to ``szDecimals``, limit
+        prices to 5 significant figures in your favour; every rounding is in
+        ``adjustments``. ``client_id`` becomes the cloid (else a random one), returned as
+        ``client_order_id``. A refusal raises its typed error; an order whose fate cannot be
+        established raises ``OrderStateUnknown`` (look it up by ``client_order_id``)."""
+        cloid = O.check_client_id(client_id) or new_cloid()
+        plan = await self.prepare_order(symbol, side, amount, price, order_type, is_reduce_only=is_reduce_only,
+                                        time_in_force=time_in_force, slippage=slippage, strict=strict)
+        market = self.markets[plan.symbol]
+        wire = O.HyperliquidOrderWire(
+            self.rest, self._signing, plan, market, cloid, builder=self._builder(market, plan),
+            queue_wait=self.order_queue_wait, sleep=self._sleep, clock_ms=self._clock_ms,
+            lookup_attempts=self.lookup_attempts,
+        )
+        try:
+            return await place_order(plan, cloid, wire, venue="hyperliquid", account=self._who, matches=wire.matches,
+                                     monotonic=self._monotonic)
+        except asyncio.CancelledError:
+            if wire.body is not None:
+                log.warning("hyperliquid %s order %s %s %s cid=%s was cancelled by the caller after it may have been "
+                            "sent; look it up by client_order_id", self._who, plan.symbol, plan.side, plan.size, cloid)
+            raise
+
+    def _builder(self, market: HyperliquidMarket, plan: OrderPlan) -> dict[str, Any] | None:
+        """The builder fee the key asks for on this order, or ``None`` (the default: none)."""
+        if self.key.builder_code is None or not self.key.builder_fee_pair:
+            return None
+        fee = builder_fee_for(self.key.builder_fee_pair, market.dex, plan.order_type == "market")
+        return None if fee is None else {"b": self.key.builder_code, "f": fee}
+
+    def new_client_id(self) -> str:
+        """A fresh random cloid (``0x`` + 32 hex digits) for ``create_order(client_id=…)``."""
+        return new_cloid()
+
+    async def _order_status(self, oid: int | str) -> OrderRecord:
+        record = P.parse_order_status(await self.rest.order_status(oid))
+        if record is None:
+            raise OrderNotFound(f"Hyperliquid has no order {oid} for {self._who} (records keep ~2000 orders)")
+        return record
+
+    async def get_order(self, *, order_id: Any | None = None, client_order_id: Any | None = None) -> OrderRecord:
+        """One order by exchange id (oid) or client order id (cloid, or the ``client_id`` it
+        came from), with its fills' size, average price, fee and realised PnL."""
+        if (order_id is None) == (client_order_id is None):
+            raise BadRequest("give exactly one of order_id and client_order_id")
+        if order_id is not None:
+            text = str(order_id).strip()
+            if isinstance(order_id, bool) or not text.isdigit() or not text.isascii():
+                raise BadRequest(f"order_id must be a positive integer, got {order_id!r}")
+            record = await self._order_status(int(text))
+        else:
+            cloid = O.check_client_id(client_order_id)
+            assert cloid is not None
+            record = await self._order_status(cloid)
+        if record["status"] in ("FILLED", "CANCELLED", "PARTIALLY_FILLED") and record["created_at"]:
+            record = P.with_fills(record, await self.rest.user_fills_by_time(record["created_at"]))
+        return record
+
+    async def wait_for_order(self, client_order_id: Any, status: str | Sequence[str] = "FILLED",
+                             timeout: float = 10.0) -> OrderRecord:
+        """Poll ``orderStatus`` until the order reaches ``status`` (or a final state);
+        ``RequestTimeout`` when it has not within ``timeout`` seconds."""
+        cloid = O.check_client_id(client_order_id)
+        if cloid is None:
+            raise BadRequest("client_order_id is required")
+        wanted = {status.upper()} if isinstance(status, str) else {str(s).upper() for s in status}
+        deadline, delay, state = self._monotonic() + check_seconds(timeout, "timeout"), 0.1, None
+        while True:
+            found = P.parse_order_status(await self.rest.order_status(cloid))
+            state = found["status"] if found else None
+            if found is not None and (state in wanted or state in P.TERMINAL_STATUSES):
+                return found
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                raise RequestTimeout(f"order {cloid} did not reach {'/'.join(sorted(wanted))} within {timeout}s "
+                                     f"(last known status: {state or 'unknown'})")
+            await self._sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+
+    async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
+        """Open orders (``frontendOpenOrders``) of ``symbol`` or of every market, oldest first."""
+        native = self.resolve_symbol(symbol) if symbol is not None else None
+        return P.parse_open_orders(await self.rest.frontend_open_orders(), native)
+
+    async def cancel_orders(self, symbol: str, open_orders: Any = None) -> list[CancelResult]:
+        """Cancel ``open_orders`` — an oid, a cloid, an order dict or a list of them (default:
+        every open order of ``symbol``) — in batches of up to 200 (by oid, or by cloid when
+        only that is known); one ``{id, order_id, symbol, status, error}`` each."""
+        default = self._market(symbol)
+        if open_orders is None:
+            rows = await self.get_open_orders(default.symbol)
+            targets = [O.CancelTarget(default, oid=int(o["id"])) for o in rows]
+        else:
+            targets = [O.cancel_target(o, self._market, default) for o in O.as_order_list(open_orders)]
+        return await O.cancel_all(self.rest, self._signing, targets, queue_wait=self.order_queue_wait,
+                                  status_of=self._order_status, account=self._who)
+
+    async def close_position(self, symbol: str, position: Position | None = None, *,
+                             is_reduce_only: bool = True) -> OrderResult | None:
+        """Close the whole position with a reduce-only IOC market order (its exact ``szi``;
+        the $10 minimum does not apply to it); ``None`` when flat."""
+        native = self.resolve_symbol(symbol)
+        if position is None:
+            position = await self.get_position(native)
+        if not position or not position.get("size"):
+            return None
+        side = str(position.get("side", "")).lower()
+        if side not in ("long", "short", "buy", "sell"):
+            raise InvalidOrder(f"position has no usable side: {side!r}")
+        raw = position.get("raw_data")
+        szi = raw.get("szi") if isinstance(raw, Mapping) and raw.get("coin") == native else None
+        size = abs(to_decimal(szi, "szi")) if isinstance(szi, str) else position["size"]
+        close_side = "sell" if side in ("long", "buy") else "buy"
+        log.info("hyperliquid %s close_position %s: %s %s", self._who, native, close_side, size)
+        return await self.create_order(native, close_side, size, None, "market", is_reduce_only=is_reduce_only)
+
+    # -- account ------------------------------------------------------------------------
+
+    async def get_position(self, symbol: str) -> Position | None:
+        return P.position_for(await self.rest.clearinghouse_state(), self.resolve_symbol(symbol))
+
+    async def get_positions(self) -> list[Position]:
+        """Every open position, from one ``clearinghouseState`` read."""
+        return P.positions_of(await self.rest.clearinghouse_state())
+
+    async def get_collateral(self) -> Collateral:
+        """``available_collateral`` = ``withdrawable``, ``total_collateral`` = ``accountValue``."""
+        return P.parse_collateral(await self.rest.clearinghouse_state())
+
+    async def update_leverage(self, symbol: str, leverage: int | None = None,
+                              margin_mode: str | None = None) -> LeverageUpdate:
+        """Set the leverage and margin mode of ``symbol``; see ``hyperliquid_leverage``."""
+        return await L.update_leverage(self.rest, self._signing, self._market(symbol), leverage, margin_mode,
+                                       queue_wait=self.order_queue_wait, account=self._who)
+
+    async def get_leverage_info(self, symbol: str) -> LeverageInfo:
+        """The account's leverage and margin mode (``activeAssetData``); ``max_leverage`` from meta."""
+        return await L.leverage_info(self.rest, self._market(symbol))
+
+    async def get_trading_fees(self, symbol: str) -> TradingFees:
+        """The account's rates from ``userFees``; when Hyperliquid refuses that read or
+        answers without rates, the published base tier (maker 0.015 %, taker 0.045 %),
+        logged as such. Transport failures raise."""
+        native = self.resolve_symbol(symbol)
+        try:
+            return P.parse_trading_fees(await self.rest.user_fees(), native)
+        except ExchangeError as exc:
+            log.info("hyperliquid %s userFees unavailable (%s): base tier fees", self._who, exc)
+            return {"symbol": native, "maker": float(P.BASE_FEES["maker"]), "taker": float(P.BASE_FEES["taker"])}
+
+    # -- market data --------------------------------------------------------------------
+
+    async def get_mark_price(self, symbol: str) -> float:
+        """The mark (``metaAndAssetCtxs`` ``markPx``; never the mid), at most ``CTX_REUSE`` s old."""
+        native = self.resolve_symbol(symbol)
+        return float(P.dec((await self._ctx(native)).get("markPx"), "markPx"))
+
+    async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
+        """``l2Book`` (up to 20 levels a side), best first; bounded by ``timeout``."""
+        timeout = check_seconds(timeout, "timeout")
+        native = self.resolve_symbol(symbol)
+        try:
+            body = await asyncio.wait_for(self.rest.l2_book(native), timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
+        if body is None:
+            raise ExchangeError(f"Hyperliquid has no book for {native}")
+        return P.parse_orderbook(body, self._clock_ms())
+
+    async def get_funding_rate(self, symbol: str) -> FundingRate:
+        """The current hourly rate (``interval_hours`` = 1), with mark and oracle prices."""
+        native = self.resolve_symbol(symbol)
+        return P.parse_funding_rate(native, await self._ctx(native))
+
+    async def get_predicted_funding(self, symbol: str) -> FundingRate:
+        """Hyperliquid's predicted next hourly rate and its time (``predictedFundings``)."""
+        return P.parse_predicted_funding(await self.rest.predicted_fundings(), self.resolve_symbol(symbol))
+
+    async def get_funding_history(self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
+                                  limit: int | None = None) -> list[FundingEntry]:
+        """Funding rates ``[{symbol, time, funding_rate, interval_hours}]`` oldest first (at
+        most ``limit`` ≤ 5000, default 500; from ``start_time``, default ``limit`` hours ago)."""
+        native = self.resolve_symbol(symbol)
+        count = _positive_int(limit, "limit", maximum=5000) if limit is not None else _PAGE
+        end = _positive_int(end_time, "end_time") if end_time is not None else None
+        start = (_positive_int(start_time, "start_time") if start_time is not None
+                 else (end or self._clock_ms()) - count * 3_600_000)
+        return P.parse_funding_history(await self.rest.funding_history_pages(native, start, end, count))[:count]
+
+    async def get_klines(self, symbol: str, interval: str = "1m", *, limit: int | None = None) -> list[dict[str, Any]]:
+        """The latest ``limit`` candles (default 500, at most 5000) oldest first, in Vest's
+        shape (``quote_volume`` is ``None``: Hyperliquid publishes base volume only)."""
+        native = self.resolve_symbol(symbol)
+        step = KLINE_INTERVALS.get(interval)
+        if step is None:
+            raise BadRequest(f"interval must be one of {', '.join(KLINE_INTERVALS)}, got {interval!r}")
+        count = _positive_int(limit, "limit", maximum=5000) if limit is not None else _PAGE
+        end = self._clock_ms()
+        rows = await self.rest.candle_snapshot(native, interval, end - count * step, end)
+        return P.parse_candles(rows)[-count:]
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def close(self, force_close: bool = True) -> None:
+        """Close the HTTP session. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.rest.close()
