@@ -352,7 +352,7 @@ def parse_predicted_funding(body: Any, symbol: str) -> FundingRate:
 def parse_funding_history(rows: Any) -> list[FundingEntry]:
     """``fundingHistory`` → ``[{symbol, time, funding_rate, interval_hours}]``, oldest first."""
     parsed = sorted((int(r["time"]), str(r.get("coin")), float(dec(r.get("fundingRate"), "fundingRate")))
-                    for r in _list(rows, "fundingHistory") if isinstance(r, Mapping) and _int_or_none(r.get("time")))
+                    for r in _list(rows, "fundingHistory") if isinstance(r, Mapping) and _int_or_none(r.get("time")) is not None)
     out: list[FundingEntry] = []
     for i, (t, coin, rate) in enumerate(parsed):
         gaps = [abs(parsed[j][0] - t) for j in (i - 1, i + 1) if 0 <= j < len(parsed) and parsed[j][1] == coin]
