@@ -345,8 +345,9 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
             targets = [O.CancelTarget(default, oid=int(o["id"])) for o in rows]
         else:
             targets = [O.cancel_target(o, self._market, default) for o in O.as_order_list(open_orders)]
-        return await O.cancel_all(self.rest, self._signing, targets, queue_wait=self.order_queue_wait,
-                                  status_of=self._order_status, account=self._who)
+        wire = O.HyperliquidCancelWire(self.rest, self._signing, queue_wait=self.order_queue_wait,
+                                       status_of=self._order_status, account=self._who, monotonic=self._monotonic)
+        return await wire.cancel(targets)
 
     async def close_position(self, symbol: str, position: Position | None = None, *,
                              is_reduce_only: bool = True) -> OrderResult | None:

@@ -43,7 +43,7 @@ from typing import Any
 from mpdex.config import read_fields
 from mpdex.errors import ConfigError
 from mpdex.evm import address_of, is_address, normalise_private_key
-from mpdex.redact import redact_url
+from mpdex.redact import dataclass_repr
 
 __all__ = [
     "HyperliquidKey",
@@ -92,16 +92,7 @@ class HyperliquidKey:
     ws_url: str | None = None
 
     def __repr__(self) -> str:
-        shown = []
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name in _SECRETS:
-                shown.append(f"{f.name}='<redacted>'" if value else f"{f.name}=None")
-            elif f.name == "proxy" and value:
-                shown.append(f"{f.name}={redact_url(str(value))!r}")
-            else:
-                shown.append(f"{f.name}={value!r}")
-        return f"HyperliquidKey({', '.join(shown)})"
+        return dataclass_repr(self, _SECRETS)
 
     __str__ = __repr__
 

@@ -73,8 +73,7 @@ __all__ = [
     "cancel_results",
     "cancel_result",
     "as_order_list",
-    "send_cancels",
-    "cancel_all",
+    "HyperliquidCancelWire",
 ]
 
 log = logging.getLogger("mpdex.hyperliquid.orders")
@@ -358,63 +357,50 @@ def as_order_list(orders: Any) -> list[Any]:
     raise BadRequest(f"open_orders must be an order id, an order dict or a list of them, got {type(orders).__name__}")
 
 
-async def cancel_all(
-    rest: HyperliquidRestClient,
-    signing: ActionSigning,
-    targets: Sequence[CancelTarget],
-    *,
-    queue_wait: float | None,
-    status_of: Callable[[int | str], Awaitable[OrderRecord]],
-    account: str,
-) -> list[CancelResult]:
-    """Cancel every target: by oid, then by cloid, in batches of ``MAX_CANCEL_BATCH``; one
-    result per target, in the order given."""
-    results: dict[int, CancelResult] = {}
-    for by_oid in (True, False):
-        group = [(i, t) for i, t in enumerate(targets) if (t.oid is not None) is by_oid]
-        for start in range(0, len(group), MAX_CANCEL_BATCH):
-            chunk = group[start:start + MAX_CANCEL_BATCH]
-            done = await send_cancels(rest, signing, [t for _, t in chunk], queue_wait=queue_wait,
-                                      status_of=status_of, account=account)
-            results.update((i, r) for (i, _), r in zip(chunk, done, strict=True))
-    return [results[i] for i in range(len(targets))]
+class HyperliquidCancelWire:
+    """Cancels of one exchange instance: by oid, then by cloid, in batches of
+    ``MAX_CANCEL_BATCH``; one result per target, in the order given. When an answer is lost
+    or unreadable, each order's own state (``status_of``) decides."""
 
+    def __init__(self, rest: HyperliquidRestClient, signing: ActionSigning, *, queue_wait: float | None,
+                 status_of: Callable[[int | str], Awaitable[OrderRecord]], account: str,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rest, self.signing, self.queue_wait = rest, signing, queue_wait
+        self.status_of, self.account, self._monotonic = status_of, account, monotonic
 
-async def send_cancels(
-    rest: HyperliquidRestClient,
-    signing: ActionSigning,
-    targets: Sequence[CancelTarget],
-    *,
-    queue_wait: float | None,
-    status_of: Callable[[int | str], Awaitable[OrderRecord]],
-    account: str,
-) -> list[CancelResult]:
-    """Send one cancel batch (all by oid or all by cloid) and report each order. When the
-    answer is lost or unreadable, each order's own state (``status_of``) decides."""
-    started = time.monotonic()
+    async def cancel(self, targets: Sequence[CancelTarget]) -> list[CancelResult]:
+        results: dict[int, CancelResult] = {}
+        for by_oid in (True, False):
+            group = [(i, t) for i, t in enumerate(targets) if (t.oid is not None) is by_oid]
+            for start in range(0, len(group), MAX_CANCEL_BATCH):
+                chunk = group[start:start + MAX_CANCEL_BATCH]
+                done = await self._batch([t for _, t in chunk])
+                results.update((i, r) for (i, _), r in zip(chunk, done, strict=True))
+        return [results[i] for i in range(len(targets))]
 
-    action = cancel_action_for(targets)
-    try:
-        sent = await rest.post_action(lambda: signing.body(action), batch=len(targets), kind="cancel", max_queue_wait=queue_wait)
-        results = cancel_results(targets, sent.body) if sent.outcome == "accepted" else None
-        if results is None:
-            results = [await _cancel_outcome(t, sent.error, status_of) for t in targets]
-    except MpdexError as exc:
-        results = [cancel_result(t, exc) for t in targets]
-    log.info("hyperliquid %s cancel %d order(s): %d ok, latency=%.1f ms", account, len(targets),
-             sum(r["status"] == "ok" for r in results), (time.monotonic() - started) * 1e3)
-    return results
+    async def _batch(self, targets: Sequence[CancelTarget]) -> list[CancelResult]:
+        started = self._monotonic()
+        action = cancel_action_for(targets)
+        try:
+            sent = await self.rest.post_action(lambda: self.signing.body(action), batch=len(targets), kind="cancel",
+                                               max_queue_wait=self.queue_wait)
+            results = cancel_results(targets, sent.body) if sent.outcome == "accepted" else None
+            if results is None:
+                results = [await self._outcome(t, sent.error) for t in targets]
+        except MpdexError as exc:
+            results = [cancel_result(t, exc) for t in targets]
+        log.info("hyperliquid %s cancel %d order(s): %d ok, latency=%.1f ms", self.account, len(targets),
+                 sum(r["status"] == "ok" for r in results), (self._monotonic() - started) * 1e3)
+        return results
 
-
-async def _cancel_outcome(target: CancelTarget, error: BaseException | None,
-                          status_of: Callable[[int | str], Awaitable[OrderRecord]]) -> CancelResult:
-    try:
-        state = await status_of(target.oid if target.oid is not None else str(target.cloid))
-    except MpdexError as exc:
-        return cancel_result(target, OrderStateUnknown(f"cancel of {target.ident} unconfirmed: {exc}",
-                                                       client_order_id=target.ident))
-    if state["status"] == "CANCELLED":
-        return cancel_result(target)
-    return cancel_result(target, OrderStateUnknown(
-        f"cancel of {target.ident} unconfirmed ({error}); the order is {state['status']}",
-        client_order_id=target.ident, raw=state.get("raw")))
+    async def _outcome(self, target: CancelTarget, error: BaseException | None) -> CancelResult:
+        try:
+            state = await self.status_of(target.oid if target.oid is not None else str(target.cloid))
+        except MpdexError as exc:
+            return cancel_result(target, OrderStateUnknown(f"cancel of {target.ident} unconfirmed: {exc}",
+                                                           client_order_id=target.ident))
+        if state["status"] == "CANCELLED":
+            return cancel_result(target)
+        return cancel_result(target, OrderStateUnknown(
+            f"cancel of {target.ident} unconfirmed ({error}); the order is {state['status']}",
+            client_order_id=target.ident, raw=state.get("raw")))
