@@ -14,7 +14,14 @@ as independent oracles that the signatures are checked against, as does the offi
 ``hyperliquid-python-sdk`` (imported only by tests and bench/; its eth-account <0.14 pin
 settles the shared oracle's version).
 """
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+# one source for the version: mpdex.__version__ (read, not imported: setup.py must not need the deps)
+VERSION = re.search(r'^__version__ = "([^"]+)"', (Path(__file__).parent / "mpdex" / "__init__.py").read_text(),
+                    re.M).group(1)
 
 BROTLI = ["brotli>=1.1"]  # optional: Brotli-compressed socket frames (some Vest hosts send them)
 TEST = [
@@ -32,7 +39,7 @@ LINT = ["ruff==0.17.6", "mypy==2.4.1"]  # pinned: CI's lint verdict must not cha
 
 setup(
     name="mpdex-vest",
-    version="0.1.0",
+    version=VERSION,
     description="Unified async wrapper over perpetual DEXs (mpdex-compatible); first exchange: Vest Markets",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
@@ -41,6 +48,7 @@ setup(
     py_modules=["multi_perp_dex", "exchange_factory"],
     package_data={"mpdex": ["py.typed"], "wrappers": ["py.typed"]},
     include_package_data=True,
+    entry_points={"console_scripts": ["mpdex = mpdex.cli:console"]},  # the same as `python main.py`
     install_requires=[
         "aiohttp>=3.9,<4",
         "websockets>=15,<18",

@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+#: the package version (setup.py reads it from here: one source)
+__version__ = "0.1.0"
+
 __all__ = [
+    "__version__",
     "create_exchange",
     "symbol_create",
     "MultiPerpDex",

@@ -111,10 +111,10 @@ class PaperVenue:
         rest = self.exchange.rest
         real_post = rest.post_order
 
-        async def post_order(body: Any) -> Any:
+        async def post_order(body: Any, **kw: Any) -> Any:
             if self._before_order:
                 self._before_order.pop(0)()
-            return await real_post(body)
+            return await real_post(body, **kw)
 
         rest.post_order = post_order
         venue = self.paper.venue

@@ -36,9 +36,9 @@ def record_sends(*venues: PaperVenue) -> list[str]:
     for v in venues:
         real = v.exchange.rest.post_order
 
-        async def post(body: Any, _v: PaperVenue = v, _real: Any = real) -> Any:
+        async def post(body: Any, _v: PaperVenue = v, _real: Any = real, **kw: Any) -> Any:
             sent.append(_v.name)
-            return await _real(body)
+            return await _real(body, **kw)
 
         v.exchange.rest.post_order = post
     return sent

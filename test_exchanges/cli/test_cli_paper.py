@@ -1,4 +1,4 @@
-"""main.py end to end in paper mode: a real subprocess, the embedded paper exchange on a
+"""The CLI (main.py) end to end in paper mode: a real subprocess, the embedded paper exchange on a
 free loopback port, a temporary ledger, the real client over REST and WebSocket.
 
 Each run starts a paper server, so the runs are few and each one asserts a lot.
@@ -6,6 +6,7 @@ Each run starts a paper server, so the runs are few and each one asserts a lot.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -17,12 +18,20 @@ from typing import Any
 
 import pytest
 
-import main as cli
+import exchange_factory
+from mpdex.cli import app, arguments, session
+from mpdex.cli import keys as keys_files
 from mpdex.paper import PaperVest
 from test_exchanges.conftest import ROOT
 from wrappers.vest_auth import address_of
 
 MAIN = ROOT / "main.py"
+VEST = exchange_factory.venue("vest")
+PRIMARY_KEY_ENV = VEST.primary_key_env or ""
+
+
+def keys_file(path: Path) -> Any:
+    return keys_files.load_keys(path, VEST)
 
 
 class Runs:
@@ -31,7 +40,7 @@ class Runs:
     def __init__(self, tmp_path: Path) -> None:
         self.db = tmp_path / "ledger" / "paper.sqlite3"
         self.env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
-        self.env.pop(cli.PRIMARY_KEY_ENV, None)
+        self.env.pop(PRIMARY_KEY_ENV, None)
         self.outputs: list[str] = []
 
     def __call__(self, *args: str, paper: bool = True, env: dict[str, str] | None = None,
@@ -63,7 +72,7 @@ class Runs:
 def paper_account_key(db: Path) -> Any:
     async def read() -> Any:
         async with PaperVest(db_path=str(db), port=0) as paper:
-            return await paper.default_account(usdc=cli.PAPER_USDC)
+            return await paper.default_account(usdc=session.PAPER_USDC)
 
     return asyncio.run(read())
 
@@ -73,7 +82,7 @@ def test_check_order_check_close_check_on_one_paper_account(tmp_path):
 
     first = run.json("--module", "check")
     assert first["positions"] == [] and first["open_orders"] == []
-    assert first["collateral"]["total_collateral"] == pytest.approx(cli.PAPER_USDC)
+    assert first["collateral"]["total_collateral"] == pytest.approx(session.PAPER_USDC)
 
     price = run.json("--module", "price", "--coin", "BTC")
     mark = price["mark_price"]
@@ -93,6 +102,7 @@ def test_check_order_check_close_check_on_one_paper_account(tmp_path):
 
     text = run("--module", "check").stdout
     assert text.startswith("[PAPER] paper exchange on 127.0.0.1:")
+    assert max(len(line) for line in text.splitlines()) <= 100, text
     assert "no real money" in text.splitlines()[0]
     position_row = next(line for line in text.splitlines() if line.startswith("  BTC-PERP  long"))
     assert position_row.split()[2] == "0.01"
@@ -141,18 +151,18 @@ def test_register_on_paper_writes_a_0600_keys_file_and_echoes_no_secret(tmp_path
     run = Runs(tmp_path)
     primary = "0x" + "5a" * 32
     keys = tmp_path / "keys" / "pk_vest.py"
-    env = {cli.PRIMARY_KEY_ENV: primary}
+    env = {PRIMARY_KEY_ENV: primary}
 
     done = run("--module", "register", "--keys", str(keys), "--expiry-days", "2", env=env)
     assert "[PAPER]" in done.stdout and address_of(primary) in done.stdout
     assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
-    key = cli.load_keys(keys, "vest")
+    key = keys_file(keys)
     assert key.primary_address.lower() == address_of(primary).lower()
     assert key.network == "dev" and key.api_key and key.signing_private_key != primary
 
     again = run("--module", "register", "--keys", str(keys), env=env, expect=1)
     assert "already exists; pass --force" in again.stderr
-    assert cli.load_keys(keys, "vest") == key
+    assert keys_file(keys) == key
 
     run.assert_no_secret(primary, key.api_key, key.signing_private_key)
 
@@ -168,7 +178,7 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     base = ["--paper", "--json"]
 
     def run(*args: str) -> dict[str, Any]:
-        code = cli.main([*base, *args])
+        code = app.main([*base, *args])
         out, err = capsys.readouterr()
         assert code == 0, err
         return json.loads(out)
@@ -194,8 +204,15 @@ def test_market_data_and_account_modules_in_process(tmp_path, capsys, monkeypatc
     assert [(c["order_id"], c["status"]) for c in cancelled["cancelled"]] == [(placed["order"]["order_id"], "ok")]
     assert run("--module", "orders")["open_orders"] == []
 
+    # the real library rounds 0.00015 BTC to its 0.0001 step: --strict refuses, nothing is placed
+    assert app.main([*base, "--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.00015",
+                     "--strict"]) == 1
+    out, err = capsys.readouterr()
+    assert "size 0.00015 rounded down to 0.0001 (step 0.0001 on BTC-PERP); strict mode refuses to round" in err
+    assert run("--module", "check", "--coin", "BTC")["positions"] == []
+
     # one text run: the paper banner is the first line on stdout
-    assert cli.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
+    assert app.main(["--paper", "--module", "price", "--coin", "BTC"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[PAPER] ") and "mark" in out and "funding (1h)" in out
 
@@ -206,7 +223,7 @@ async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
     async with PaperVest(port=0) as paper:
         key = await paper.create_account(usdc=10_000)
         keys = tmp_path / "pk_vest.py"
-        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
         outputs: list[str] = []
 
         async def run(*args: str) -> tuple[int, str, str]:
@@ -227,6 +244,7 @@ async def test_live_path_loads_the_keys_file_and_asks_unless_yes(tmp_path):
         code, out, err = await run(*order, "--yes")
         assert code == 0, err
         assert out.startswith(f"[LIVE] vest dev account {key.primary_address[:6]}")
+        assert out.splitlines()[0].endswith(f" on 127.0.0.1:{paper.port}")  # the banner names the host
         assert paper.stats["orders_accepted"] == 1
 
         code, out, err = await run("--module", "close", "--coin", "BTC", "--yes", "--json")
@@ -245,7 +263,7 @@ async def test_ctrl_c_closes_everything_and_exits_130(tmp_path):
     async with PaperVest(port=0) as paper:
         key = await paper.create_account(usdc=10_000)
         keys = tmp_path / "pk_vest.py"
-        cli.write_private_file(keys, cli.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
         before = paper.stats.get("rest_requests", 0)
         paper.faults.delay(3.0, n=3)  # init's three reads hang on the server
         proc = await asyncio.create_subprocess_exec(
@@ -260,3 +278,94 @@ async def test_ctrl_c_closes_everything_and_exits_130(tmp_path):
         out, err = await asyncio.wait_for(proc.communicate(), 10)
         assert proc.returncode == 130
         assert (out.decode(), err.decode()) == ("", "interrupted: nothing was sent\n")
+
+
+async def test_a_slow_connection_says_what_it_waits_for(tmp_path):
+    """Nothing on stdout yet, but stderr says what the command waits for, and where."""
+    async with PaperVest(port=0) as paper:
+        key = await paper.create_account(usdc=10_000)
+        keys = tmp_path / "pk_vest.py"
+        keys_files.write_private_file(keys, keys_files.render_keys_file(key, "VEST_KEY", "test account"), force=False)
+        paper.faults.delay(1.6, n=3)  # init's three reads
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(MAIN), "--keys", str(keys), "--module", "check", "--json", cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    lines = err.decode().splitlines()
+    assert f"… connecting to 127.0.0.1:{paper.port}" in lines
+    assert json.loads(out)["paper"] is False
+
+
+async def test_paper_url_register_writes_keys_that_work_with_that_server(tmp_path):
+    """`--paper-url` talks to a standalone paper server: register writes keys pointing at it
+    (REST and socket), the other modules use them, and a keys file for anywhere else is
+    refused before anything is sent."""
+    primary = "0x" + "6b" * 32
+    async with PaperVest(port=0) as paper:
+        url = f"http://127.0.0.1:{paper.port}"
+        outputs: list[str] = []
+
+        async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(MAIN), "--paper-url", url, *args, cwd=tmp_path, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})))
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            outputs.extend((out.decode(), err.decode()))
+            assert proc.returncode is not None
+            return proc.returncode, out.decode(), err.decode()
+
+        keys = tmp_path / "pk_vest_paper.py"
+        code, out, err = await run("--module", "register", "--keys", str(keys), env={PRIMARY_KEY_ENV: primary})
+        assert code == 0, err
+        assert out.startswith(f"[PAPER] paper server at 127.0.0.1:{paper.port} — no real money")
+        key = keys_file(keys)
+        assert (key.rest_url, key.ws_url, key.network) == (paper.rest_url, paper.ws_url, paper.network)
+        assert key.primary_address.lower() == address_of(primary).lower()
+        assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+
+        paper.deposit(key.primary_address, 1000)  # the server's operator credits the new account
+        code, out, err = await run("--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "0.001",
+                                   "--keys", str(keys), "--json")
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["paper"] is True and doc["order"]["status"] == "FILLED" and doc["position"]["size"] == 0.001
+        assert f"[PAPER] paper server at 127.0.0.1:{paper.port}, account {key.primary_address[:6]}" in err
+        assert paper.stats["orders_accepted"] == 1
+
+        # a live keys file (no URL: the venue's own servers) is never used against a paper server
+        live = tmp_path / "pk_vest.py"
+        keys_files.write_private_file(live, keys_files.render_keys_file(
+            dataclasses.replace(key, rest_url=None, ws_url=None), "VEST_KEY", "looks live"), force=False)
+        before = paper.stats["rest_requests"]
+        code, out, err = await run("--module", "check", "--keys", str(live))
+        assert (code, out) == (1, "")
+        assert err.strip() == (f"error: keys file {live} uses vest's own servers (a live keys file?), not the paper "
+                               f"server at 127.0.0.1:{paper.port}; register an account there with "
+                               f"`python main.py --paper-url {url} --module register`")
+        assert paper.stats["rest_requests"] == before
+
+        # no wallet key given: a throwaway paper wallet, never a prompt for a real key
+        other = tmp_path / "other_paper.py"
+        code, out, err = await run("--module", "register", "--keys", str(other), env={PRIMARY_KEY_ENV: ""})
+        assert code == 0, err
+        assert "(a new throwaway paper wallet)" in out
+        assert keys_file(other).primary_address.lower() not in (key.primary_address.lower(), address_of(primary).lower())
+
+    joined = "\n".join(outputs)
+    for secret in (primary, primary[2:], key.api_key, key.signing_private_key[2:]):
+        assert secret not in joined
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--paper-url", "127.0.0.1:8765", "--module", "check"], "--paper-url wants http://HOST:PORT"),
+        (["--paper-url", "http://127.0.0.1", "--module", "check"], "--paper-url wants http://HOST:PORT"),
+        (["--paper-url", "http://127.0.0.1:1", "--paper-db", "x", "--module", "check"], "--paper-db does not apply"),
+    ],
+)
+def test_paper_url_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        arguments.parse_args(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err

@@ -1,0 +1,362 @@
+"""The CLI's options: one table of options, which module takes which, and the parser built
+for the chosen venue.
+
+Parsing is two-pass: ``--exchange`` is read first, then the parser is built from that
+venue's registry entry (``exchange_factory.VenueSpec``) and its exchange class's declared
+``CAPABILITIES``: the time-in-force choices, the networks, the optional modules
+(``funding`` needs the ``funding`` capability, ``register`` is in ``spec.extra_modules``)
+and whether ``--paper`` exists. Nothing here names a venue.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, NoReturn
+
+import exchange_factory
+import mpdex
+from exchange_factory import VenueSpec
+from mpdex.errors import ConfigError, InvalidOrder
+
+__all__ = [
+    "DEFAULT_EXCHANGE",
+    "MODULES",
+    "invocation",
+    "Venue",
+    "load_venue",
+    "build_parser",
+    "parse_args",
+    "positive_decimal",
+    "validate_inputs",
+]
+
+DEFAULT_EXCHANGE = "vest"
+
+#: every module, with the one line ``--help`` shows for it
+MODULES: dict[str, str] = {
+    "check": "collateral (total, available, unrealized PnL), open positions and open orders",
+    "order": "place an order: --coin, --side, --amount [--price for a limit order] "
+    "[--reduce-only] [--tif] [--slippage] [--strict]; shows any rounding before sending; prints the fill, "
+    "fee, realised PnL and the position after it",
+    "close": "close the position in --coin (or --all) with a reduce-only market order "
+    "[--cancel-orders cancels that market's open orders first]",
+    "price": "mark price, index price and hourly funding rate of --coin",
+    "book": "top --depth levels (default 10) of the order book of --coin",
+    "orders": "open orders (all markets, or --coin)",
+    "cancel": "cancel open orders: all of --coin, one by --order-id, or --all markets",
+    "leverage": "show the leverage of --coin, or set it with --leverage N",
+    "symbols": "markets: symbol, status, size step, tick, minimum size, max leverage, fee",
+    "funding": "current funding rate of --coin and its last --limit (default 10) entries",
+    "register": "create a signing key, sign its registration with your primary wallet key "
+    "(from the venue's environment variable or a hidden prompt) and write the keys file (mode 0600)",
+}
+
+#: modules that exist only where the exchange declares the capability they read
+MODULE_CAPABILITY: dict[str, str] = {"funding": "funding"}
+#: modules that exist only where the registry lists them in ``extra_modules``
+OPTIONAL_MODULES = ("register",)
+
+#: module-specific options each module accepts; anything else given is a usage error
+MODULE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "check": ("coin",),
+    "order": ("coin", "side", "amount", "price", "reduce_only", "tif", "slippage", "strict"),
+    "close": ("coin", "all", "cancel_orders"),
+    "price": ("coin",),
+    "book": ("coin", "depth"),
+    "orders": ("coin",),
+    "cancel": ("coin", "all", "order_id"),
+    "leverage": ("coin", "leverage"),
+    "symbols": (),
+    "funding": ("coin", "limit"),
+    "register": ("network", "expiry_days", "force"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "order": ("coin", "side", "amount"),
+    "price": ("coin",),
+    "book": ("coin",),
+    "leverage": ("coin",),
+    "funding": ("coin",),
+}
+
+
+@dataclass(frozen=True)
+class Venue:
+    """The registry entry of the chosen exchange and what its class declares."""
+
+    spec: VenueSpec
+    capabilities: frozenset[str] = frozenset()
+    modules: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def load_venue(name: str) -> Venue:
+    """The venue ``name`` (registry + exchange class capabilities) and the modules it offers."""
+    spec = exchange_factory.venue(name)
+    capabilities = frozenset(exchange_factory.load_exchange_class(spec.name).CAPABILITIES)
+    modules = tuple(
+        m for m in MODULES
+        if (m not in MODULE_CAPABILITY or MODULE_CAPABILITY[m] in capabilities)
+        and (m not in OPTIONAL_MODULES or m in spec.extra_modules)
+    )
+    return Venue(spec, capabilities, modules)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, plus a usage error as JSON on stdout when ``--json`` was given."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            doc = {"error": {"type": "UsageError", "code": None, "message": message}}
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            sys.stdout.flush()
+        super().error(message)
+
+
+@dataclass(frozen=True)
+class _Option:
+    flags: tuple[str, ...]
+    group: str
+    kwargs: dict[str, Any]
+
+
+def _options(venue: Venue) -> dict[str, _Option]:
+    """dest -> option; the choices that differ per venue come from its registry entry."""
+    spec = venue.spec
+    tif_help = (f"time in force of a limit order: {', '.join(spec.time_in_force)} "
+                f"(default {spec.time_in_force[0]})") if spec.time_in_force else "time in force of a limit order"
+    net_help = (f"network to register on (default {spec.default_network or spec.networks[0]}; "
+                "--paper uses the paper exchange)") if spec.networks else "network to register on"
+    return {
+        "coin": _Option(("--coin", "--symbol"), "market",
+                        {"metavar": "COIN", "help": "coin (BTC) or native symbol (BTC-PERP)"}),
+        "all": _Option(("--all",), "market", {"action": "store_true", "help": "close / cancel: every market"}),
+        "depth": _Option(("--depth",), "market",
+                         {"type": int, "metavar": "N", "help": "book: levels per side (default 10)"}),
+        "limit": _Option(("--limit",), "market",
+                         {"type": int, "metavar": "N", "help": "funding: history entries (default 10)"}),
+        "side": _Option(("--side",), "order", {"type": str.lower, "choices": ("buy", "sell")}),
+        "amount": _Option(("--amount",), "order", {"metavar": "SIZE", "help": "size in base units (e.g. 0.01 BTC)"}),
+        "price": _Option(("--price",), "order",
+                         {"metavar": "PRICE", "help": "limit price; without it the order is a market order"}),
+        "reduce_only": _Option(("--reduce-only",), "order",
+                               {"action": "store_true", "help": "only ever reduce the position"}),
+        "tif": _Option(("--tif",), "order",
+                       {"type": str.upper, "choices": spec.time_in_force or None, "help": tif_help}),
+        "slippage": _Option(("--slippage",), "order", {
+            "metavar": "FRACTION",
+            "help": "market order price cap as a fraction of mark, e.g. 0.01 = 1%% (default: the exchange's)"}),
+        "strict": _Option(("--strict",), "order", {
+            "action": "store_true",
+            "help": "refuse the order if its size or price would be rounded (default: round and say so)"}),
+        "cancel_orders": _Option(("--cancel-orders",), "order",
+                                 {"action": "store_true", "help": "close: cancel the market's open orders first"}),
+        "order_id": _Option(("--order-id",), "order",
+                            {"metavar": "ID", "help": "cancel: this order id or client order id"}),
+        "leverage": _Option(("--leverage",), "order", {"type": int, "metavar": "N", "help": "leverage: set it to N"}),
+        "network": _Option(("--network",), "register",
+                           {"type": str.lower, "choices": spec.networks or None, "help": net_help}),
+        "expiry_days": _Option(("--expiry-days",), "register",
+                               {"type": int, "metavar": "DAYS", "help": "validity of the signing key in days (default 7)"}),
+        "force": _Option(("--force",), "register", {"action": "store_true", "help": "replace an existing keys file"}),
+    }
+
+
+def invocation(prog: str) -> str:
+    """How the user runs this tool, for messages: ``python main.py`` or ``mpdex``."""
+    return "python main.py" if prog == "main.py" else prog
+
+
+def option_flag(dest: str) -> str:
+    """How an option is spelled in messages (``--coin/--symbol``)."""
+    flags = {"coin": "--coin/--symbol"}
+    return flags.get(dest, "--" + dest.replace("_", "-"))
+
+
+def _modules_text(venue: Venue) -> str:
+    return "\n".join(
+        textwrap.fill(MODULES[name], width=96, initial_indent=f"  {name:<9} ", subsequent_indent=" " * 12,
+                      break_on_hyphens=False)
+        for name in venue.modules
+    )
+
+
+def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex",
+                 json_errors: bool = False) -> argparse.ArgumentParser:
+    """The parser for ``venue``: every module's options, or (``module`` given) only that
+    module's options and the common ones — what ``--module NAME --help`` shows."""
+    run = invocation(prog)
+    key_file = f"keys/pk_{venue.name}.py"
+    if module is None:
+        description = (f"Trade perpetual DEXs through the mpdex-vest library (exchange: {venue.name}). "
+                       "--paper runs everything against an embedded paper exchange: no keys, no money.")
+        epilog = (
+            f"modules:\n{_modules_text(venue)}\n\n"
+            f"`{run} --module NAME --help` shows the options of one module.\n\n"
+            "examples:\n"
+            f"  {run} --paper --module check\n"
+            f"  {run} --paper --module order --coin BTC --side buy --amount 0.01\n"
+            f"  {run} --paper --module close --coin BTC\n"
+            + (f"  {run} --module register            # then trade live with {key_file}\n"
+               if "register" in venue.modules else "")
+            + "\nexit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted. "
+            "Live order/close ask for confirmation unless --yes; a failed command is never retried."
+        )
+    else:
+        description = textwrap.fill(f"--module {module}: {MODULES[module]}", width=96, break_on_hyphens=False)
+        epilog = (f"`{run} --help` lists every module.\n"
+                  "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted.")
+    parser = _Parser(prog=prog if module is None else f"{prog} --module {module}",
+                     formatter_class=argparse.RawDescriptionHelpFormatter, description=description, epilog=epilog)
+    parser.json_errors = json_errors
+    parser.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower,
+                        choices=exchange_factory.implemented_venues(),
+                        help=f"exchange to use (default: {DEFAULT_EXCHANGE})")
+    parser.add_argument("--version", action="version", version=f"mpdex-vest {mpdex.__version__}")
+    parser.add_argument("--module", "-m", required=True, choices=list(venue.modules), metavar="MODULE",
+                        help="what to do: " + ", ".join(venue.modules)
+                        + (" (described below)" if module is None else ""))
+
+    options = _options(venue)
+    wanted = list(options) if module is None else list(MODULE_OPTIONS[module])
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for dest in wanted:
+        opt = options[dest]
+        title = opt.group if module is None else f"--module {module}"
+        group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
+        group.add_argument(*opt.flags, dest=dest, **opt.kwargs)
+
+    common = parser.add_argument_group("confirmation")
+    common.add_argument("--yes", "-y", action="store_true", help="do not ask before a live order or close")
+
+    conn = parser.add_argument_group("keys and connection")
+    conn.add_argument("--keys", metavar="PATH", type=Path,
+                      help=f"keys file defining {venue.spec.keys_variable} (default: {key_file}); "
+                      "register writes it")
+    paper = "" if venue.spec.paper is not None else f" (not available: {venue.name} has no paper venue)"
+    conn.add_argument("--paper", action="store_true",
+                      help="run against the embedded paper exchange (no keys, no money)" + paper)
+    conn.add_argument("--paper-db", metavar="PATH", type=Path,
+                      help="paper ledger (default: one file per exchange in the user's data directory)")
+    conn.add_argument("--paper-url", metavar="URL",
+                      help="use the standalone paper server at URL (`python -m mpdex.paper`, e.g. "
+                      f"http://127.0.0.1:8765) with a keys file registered there (default: keys/pk_{venue.name}_paper.py; "
+                      "`--paper-url URL --module register` writes it)")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    out.add_argument("--verbose", "-v", action="store_true", help="log INFO to stderr")
+    out.add_argument("--debug", action="store_true", help="log DEBUG to stderr; tracebacks on errors")
+    parser.set_defaults(**{dest: None for dest in options if dest not in wanted})
+    return parser
+
+
+def _pre_parse(argv: Sequence[str]) -> argparse.Namespace:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower)
+    pre.add_argument("--module", "-m")
+    pre.add_argument("--help", "-h", action="store_true")
+    pre.add_argument("--json", action="store_true")
+    known, _ = pre.parse_known_args(list(argv))
+    return known
+
+
+def _venue_for(name: str) -> Venue:
+    try:
+        return load_venue(name)
+    except ConfigError:  # unknown name: the full parser rejects it with the list of choices
+        return load_venue(DEFAULT_EXCHANGE)
+
+
+def parse_args(argv: Sequence[str] | None = None, *, prog: str = "mpdex") -> argparse.Namespace:
+    """Parse and cross-check the options; usage errors exit 2 through argparse."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    pre = _pre_parse(raw)
+    name = pre.exchange if pre.exchange in exchange_factory.implemented_venues() else DEFAULT_EXCHANGE
+    venue = _venue_for(name)
+    if pre.help and pre.module in venue.modules:
+        build_parser(venue, module=pre.module, prog=prog).parse_args(raw)  # prints the module's help, exits 0
+    parser = build_parser(venue, prog=prog, json_errors=pre.json)
+    args = parser.parse_args(raw)
+    args.venue = venue
+    _cross_check(parser, args)
+    return args
+
+
+def _cross_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    module = args.module
+    allowed = MODULE_OPTIONS[module]
+    for dest in _options(args.venue):
+        if getattr(args, dest) not in (None, False) and dest not in allowed:
+            parser.error(f"{option_flag(dest)} is not used by --module {module}")
+    missing = [option_flag(d) for d in REQUIRED.get(module, ()) if getattr(args, d) is None]
+    if missing:
+        parser.error(f"--module {module} needs {', '.join(missing)}")
+    if module in ("close", "cancel"):
+        given = sum(1 for v in (args.coin, args.all) if v)
+        if given > 1:
+            parser.error(f"--module {module}: give --coin or --all, not both")
+        if module == "close" and not given:
+            parser.error("--module close needs --coin or --all")
+        if module == "cancel" and not given and args.order_id is None:
+            parser.error("--module cancel needs --coin, --order-id or --all")
+    if args.tif is not None and args.price is None:
+        parser.error("--tif applies to limit orders: give --price too")
+    if args.paper_url is not None:
+        url = urllib.parse.urlsplit(args.paper_url)
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        if url.scheme not in ("http", "https") or not url.hostname or port is None:
+            parser.error(f"--paper-url wants http://HOST:PORT (what `python -m mpdex.paper` prints), got {args.paper_url!r}")
+        if args.paper_db is not None:
+            parser.error("--paper-db does not apply with --paper-url (the paper server keeps its own ledger)")
+        args.paper = True  # a paper server is paper mode
+    if args.paper_db is not None and not args.paper:
+        parser.error("--paper-db needs --paper")
+    if args.paper and args.venue.spec.paper is None:
+        parser.error(f"--paper is not available for --exchange {args.exchange}: it has no paper venue")
+    if module == "register" and args.paper_url is None:
+        if args.paper and args.keys is None:
+            parser.error("--paper --module register needs --keys PATH "
+                         "(a paper key must not replace your real keys file)")
+        if args.paper and args.network is not None:
+            parser.error("--network does not apply with --paper (the paper exchange picks it)")
+
+
+def positive_decimal(text: str | None, name: str) -> Decimal | None:
+    """``text`` as a positive finite Decimal (``None`` passes through), else InvalidOrder."""
+    if text is None:
+        return None
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise InvalidOrder(f"{name} is not a number: {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidOrder(f"{name} must be a positive number, got {text!r}")
+    return value
+
+
+def validate_inputs(args: argparse.Namespace) -> None:
+    """Reject bad values before any connection is opened (exit 1, nothing sent)."""
+    positive_decimal(args.amount, "amount")
+    positive_decimal(args.price, "price")
+    slippage = positive_decimal(args.slippage, "slippage")
+    if slippage is not None and slippage >= 1:
+        raise InvalidOrder(f"slippage is a fraction of the mark price (0.01 = 1%), got {args.slippage!r}")
+    for name in ("depth", "limit", "leverage", "expiry_days"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
