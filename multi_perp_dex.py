@@ -10,7 +10,10 @@ silent ``None`` in place of a result.
 Beyond the contract, a venue may offer optional capabilities (``CAPABILITIES``): ``orders``
 (``new_client_id``, ``get_order`` by id or client order id, ``wait_for_order``), ``funding``
 (``get_funding_rate`` per hour, ``get_funding_history``), ``fees`` (``get_trading_fees``),
-``positions`` (``get_positions``: every open position in one read) and ``klines``. The
+``positions`` (``get_positions``: every open position in one read), ``klines``,
+``markets`` (``get_markets``: each market's size step, price grid, minimums, status) and
+``prepare`` (``prepare_order``: the order as it would be signed, every rounding listed,
+nothing sent). The
 mixin's defaults for a capability a venue lacks raise ``NotSupported``. A third-party wrapper
 written for mpdex (``from mpdex.base import MultiPerpDex, MultiPerpDexMixin``) that defines
 no ``init`` or ``get_orderbook`` still instantiates: the mixin supplies both.
@@ -31,6 +34,7 @@ from mpdex.types import (
     FundingRate,
     LeverageInfo,
     LeverageUpdate,
+    MarketInfo,
     OpenOrder,
     OrderBook,
     OrderRecord,
@@ -42,7 +46,7 @@ from mpdex.types import (
 __all__ = ["MultiPerpDex", "MultiPerpDexMixin", "CAPABILITY_NAMES"]
 
 #: the optional capabilities a venue may declare in ``CAPABILITIES``
-CAPABILITY_NAMES = frozenset({"orders", "funding", "fees", "positions", "klines"})
+CAPABILITY_NAMES = frozenset({"orders", "funding", "fees", "positions", "klines", "markets", "prepare"})
 
 log = logging.getLogger("mpdex")
 
@@ -266,6 +270,18 @@ class MultiPerpDexMixin:
 
     async def get_klines(self, symbol: str, interval: str = "1m", *, limit: int | None = None) -> list[dict[str, Any]]:
         raise self._lacks("klines", "candles")
+
+    async def get_markets(self) -> list[MarketInfo]:
+        """Every market's rules (size step, price grid, minimums, status, leverage, fees)."""
+        raise self._lacks("markets", "market rules")
+
+    async def prepare_order(self, symbol: str, side: str, amount: Any, price: Any = None,
+                            order_type: str | None = None, *, is_reduce_only: bool = False,
+                            time_in_force: str | None = None, slippage: Any | None = None,
+                            strict: bool = False) -> Any:
+        """The ``mpdex.orders.OrderPlan`` ``create_order`` would sign for these arguments
+        (sizes and prices as sent, every rounding in ``adjustments``); nothing is sent."""
+        raise self._lacks("prepare", "previewing orders")
 
     async def __aenter__(self) -> Any:
         return self

@@ -1,5 +1,7 @@
 """Depth-frame ingest through ``VestWSClient`` vs bare ``websockets`` + ``orjson``, and the
-latency of ``get_mark_price`` from a warm cache. Run by hand; not part of the test suite.
+latency of warm cache reads: ``get_mark_price``, and ``get_orderbook`` against its same-run
+baseline, parsing the frame's levels (``vest_parsers.parse_orderbook``, what every read cost
+before books were parsed once per frame). Run by hand; not part of the test suite.
 
     python bench/bench_ws_ingest.py [--frames 50000] [--rounds 5] [--levels 20]
 
@@ -31,6 +33,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from wrappers.vest_keys import make_vest_key  # noqa: E402
+from wrappers.vest_parsers import parse_orderbook  # noqa: E402
 from wrappers.vest_ws_client import VestWSClient  # noqa: E402
 
 SYMBOL = "BENCH-PERP"
@@ -133,10 +136,16 @@ async def client_round(url: str, n: int) -> float:
     return n / elapsed
 
 
+def feed(client: VestWSClient, frame: dict[str, Any]) -> None:
+    """Deliver one decoded frame as the reader would, received now."""
+    client._last_recv = time.monotonic()
+    client._handle_message(frame)
+
+
 async def mark_price_latency(url: str, samples: int = 20000) -> tuple[float, float]:
     """Median ns of ``mark_price`` (sync cache read) and ``await get_mark_price`` (warm)."""
     client = VestWSClient(bench_key(url), private=False, max_age=60.0)
-    client._tickers["BTC-PERP"] = (time.monotonic(), {"symbol": "BTC-PERP", "markPrice": "97214.3"})
+    feed(client, {"channel": "tickers", "data": [{"symbol": "BTC-PERP", "markPrice": "97214.3"}]})
     sync_ns, async_ns = [], []
     clock = time.perf_counter_ns
     for _ in range(samples):
@@ -151,7 +160,33 @@ async def mark_price_latency(url: str, samples: int = 20000) -> tuple[float, flo
     return statistics.median(sync_ns), statistics.median(async_ns)
 
 
-async def measure(url: str, frames: int, rounds: int) -> tuple[list[float], list[float], float, float]:
+async def orderbook_latency(url: str, levels: int, samples: int = 20000) -> tuple[float, float, float]:
+    """Median ns of ``orderbook`` (sync), ``await get_orderbook`` (warm, one frame) and of
+    the baseline: one ``parse_orderbook`` of the same frame."""
+    client = VestWSClient(bench_key(url), private=False, max_age=60.0)
+    await client.subscribe_orderbook(SYMBOL, "bench")  # not connected: only the hold is recorded
+    frame = orjson.loads(make_frames(1, levels)[0])
+    feed(client, frame)
+    clock = time.perf_counter_ns
+    sync_ns, async_ns, parse_ns = [], [], []
+    for _ in range(samples):
+        t = clock()
+        client.orderbook(SYMBOL)
+        sync_ns.append(clock() - t)
+    for _ in range(samples):
+        t = clock()
+        await client.get_orderbook(SYMBOL, "bench")
+        async_ns.append(clock() - t)
+    data = frame["data"]
+    for _ in range(samples):
+        t = clock()
+        parse_orderbook(data, 0)
+        parse_ns.append(clock() - t)
+    await client.close()
+    return statistics.median(sync_ns), statistics.median(async_ns), statistics.median(parse_ns)
+
+
+async def measure(url: str, frames: int, rounds: int, levels: int) -> tuple[list[float], list[float], float, float, tuple[float, float, float]]:
     await bare_round(url, frames)  # warm-up both paths
     await client_round(url, frames)
     bare, ours = [], []
@@ -159,7 +194,7 @@ async def measure(url: str, frames: int, rounds: int) -> tuple[list[float], list
         bare.append(await bare_round(url, frames))
         ours.append(await client_round(url, frames))
     sync_ns, async_ns = await mark_price_latency(url)
-    return bare, ours, sync_ns, async_ns
+    return bare, ours, sync_ns, async_ns, await orderbook_latency(url, levels)
 
 
 def main(frames: int, rounds: int, levels: int) -> None:
@@ -171,7 +206,7 @@ def main(frames: int, rounds: int, levels: int) -> None:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         url = f"ws://127.0.0.1:{port}/ws-api?version=1.0"
-        bare, ours, sync_ns, async_ns = asyncio.run(measure(url, frames, rounds))
+        bare, ours, sync_ns, async_ns, (book_ns, get_book_ns, parse_ns) = asyncio.run(measure(url, frames, rounds, levels))
     finally:
         proc.stdin.close()  # type: ignore[union-attr]
         proc.wait(timeout=10)
@@ -184,6 +219,10 @@ def main(frames: int, rounds: int, levels: int) -> None:
     out(f"ratio VestWSClient / bare           : {o / b:.2f}  (goal >= 0.80)\n")
     out(f"mark_price (sync cache read)        : median {sync_ns / 1000:.2f} us\n")
     out(f"await get_mark_price (warm cache)   : median {async_ns / 1000:.2f} us\n")
+    out(f"orderbook (sync cache read)         : median {book_ns / 1000:.2f} us\n")
+    out(f"await get_orderbook (warm cache)    : median {get_book_ns / 1000:.2f} us\n")
+    out(f"baseline: parse_orderbook (1 frame) : median {parse_ns / 1000:.2f} us\n")
+    out(f"ratio get_orderbook / parse         : {get_book_ns / parse_ns:.2f}\n")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from .errors import (
     RequestTimeout,
 )
 from .ratelimit import Clock, RateLimiter, Sleep, parse_retry_after
-from .redact import redact_url
+from .redact import redact_url, safe_url
 
 __all__ = [
     "RetryPolicy",
@@ -163,6 +163,11 @@ class HttpTransport:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def host(self) -> str:
+        """``host[:port]`` of the base URL, credentials never included (for messages)."""
+        return safe_url(self.base_url).split("//", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+
     async def close(self) -> None:
         """Close the session. Idempotent."""
         self._closed = True
@@ -192,9 +197,11 @@ class HttpTransport:
                 raw = await resp.read()
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
         except asyncio.TimeoutError:
-            raise _AttemptFailed(RequestTimeout(f"{method} {path}: no answer within {timeout:g}s"), True) from None
+            raise _AttemptFailed(RequestTimeout(f"{method} {path}: no answer from {self.host} within {timeout:g}s"),
+                                 True) from None
         except aiohttp.ClientConnectorError as exc:  # never reached the server
-            raise _AttemptFailed(ExchangeUnavailable(f"{method} {path}: cannot connect ({type(exc).__name__})"), False) from None
+            raise _AttemptFailed(ExchangeUnavailable(
+                f"{method} {path}: cannot connect to {self.host} ({type(exc).__name__})"), False) from None
         except aiohttp.ClientError as exc:  # the connection broke after (maybe) sending
             raise _AttemptFailed(ExchangeUnavailable(
                 f"{method} {path}: {type(exc).__name__}: {redact_url(str(exc))}"), True) from None

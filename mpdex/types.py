@@ -28,7 +28,7 @@ class OrderResult(_OrderResultRequired, total=False):
     filled_size: float  # base units filled so far, when known
     avg_price: float | None  # average fill price, when anything filled
     fee: float | None  # quote currency paid for the fills so far (negative: a rebate); None if unknown
-    realized_pnl: float | None  # price PnL realised by the fills (fee excluded), when the venue reports it
+    realized_pnl: float | None  # price PnL realised by the fills (fees and funding excluded), when known
     requested_size: float  # the amount the caller asked for (``size`` is what was sent)
     requested_price: float | None  # the caller's limit price (``price`` is what was sent)
     adjustments: list[str]  # every rounding or cap applied to the request, in words (empty: none)
@@ -151,6 +151,23 @@ class FundingEntry(TypedDict):
     time: int  # ms since epoch
     funding_rate: float  # per ``interval_hours``
     interval_hours: float
+
+
+class MarketInfo(TypedDict):
+    """One market's rules, as the venue publishes them (``get_markets``)."""
+
+    symbol: str
+    base: str
+    quote: str
+    status: str  # "TRADING", "HALT", … upper-case; "UNKNOWN" when the venue says nothing
+    size_step: float
+    min_size: float
+    tick: float | None  # None when prices are not on one fixed tick (e.g. significant figures)
+    price_rule: str  # the price grid in words ("tick 0.1", "5 significant figures, at most 2 decimals")
+    min_notional: float | None
+    max_leverage: int | None
+    taker_fee: float | None
+    maker_fee: float | None
 
 
 class TradingFees(TypedDict):

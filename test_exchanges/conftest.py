@@ -22,6 +22,32 @@ def load_sample(name: str) -> object:
     return json.loads((LOCAL_SAMPLES / name).read_text())
 
 
+class FakeClock:
+    """An ``mpdex.clock.Clock`` that moves only when told: ``advance(seconds)``. Starts at
+    monotonic 1000.0 s and wall clock 2026-01-01T00:00:00Z."""
+
+    def __init__(self, monotonic: float = 1000.0, wall_ms: int = 1_767_225_600_000) -> None:
+        self.t = monotonic
+        self._wall0, self._t0 = wall_ms, monotonic
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def now_ms(self) -> int:
+        return self._wall0 + int(round((self.t - self._t0) * 1000))
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock never goes back")
+        self.t += seconds
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A hand-moved clock for anything that takes a ``clock=`` (socket state, rate limits…)."""
+    return FakeClock()
+
+
 @pytest.fixture
 def vectors() -> dict:
     return load_sample("signing_vectors.json")  # type: ignore[return-value]

@@ -311,3 +311,14 @@ async def test_proxy_credentials_never_reach_error_messages_or_logs(caplog):
         assert "s3cretpw" not in str(exc) and "s3cretpw" not in repr(exc.args)
         assert "127.0.0.1" in str(exc)  # still says which proxy failed
     assert "s3cretpw" not in caplog.text
+
+
+async def test_a_connection_failure_names_the_host_never_credentials():
+    t = HttpTransport("http://user:pw@127.0.0.1:9/v2", decode_error=decode,
+                      limiter=RateLimiter({"public": (100.0, 100.0)}), policy=RetryPolicy(read_attempts=1))
+    try:
+        with pytest.raises(E.ExchangeUnavailable) as info:
+            await t.request("GET", "/x")
+        assert "127.0.0.1:9" in str(info.value) and "pw" not in str(info.value)
+    finally:
+        await t.close()

@@ -304,6 +304,8 @@ class FakeVestRest:
         self.closed = False
         self.fail_listen_key: BaseException | None = None
         self.account_delay = 0.0
+        self.ticker_delay = 0.0  # seconds between reading the state and answering
+        self.depth_delay = 0.0
         self._n = 0
 
     def count(self, name: str) -> int:
@@ -349,11 +351,16 @@ class FakeVestRest:
 
     async def get_ticker_latest(self, symbols: Any = None) -> Any:
         self.calls.append(("get_ticker_latest", {"symbols": symbols}))
-        return {"tickers": [{"symbol": s, "markPrice": m, "indexPrice": m, "oneHrFundingRate": "0.0000125"}
-                            for s, m in self.server.marks.items() if not symbols or s in symbols]}
+        answer = {"tickers": [{"symbol": s, "markPrice": m, "indexPrice": m, "oneHrFundingRate": "0.0000125"}
+                              for s, m in self.server.marks.items() if not symbols or s in symbols]}
+        if self.ticker_delay:
+            await asyncio.sleep(self.ticker_delay)
+        return answer
 
     async def get_depth(self, symbol: str, *, limit: int | None = None) -> Any:
         self.calls.append(("get_depth", {"symbol": symbol}))
+        if self.depth_delay:
+            await asyncio.sleep(self.depth_delay)
         return {"bids": [["98.0", "1"]], "asks": [["102.0", "1"]]}
 
     async def close(self) -> None:

@@ -1,34 +1,41 @@
-"""The socket life cycle shared by every exchange: connect, keep alive, detect death, reconnect.
+"""The socket life cycle shared by every exchange: connect, subscribe, keep alive, detect
+death, reconnect.
 
-``BaseWSClient`` owns one supervisor task that connects, replays subscriptions, reads
-frames and reconnects with jittered exponential backoff. Exactly one reconnect is in flight
-at any time because only the supervisor ever opens a socket; everything else (the ping task,
-the silence watchdog, an exchange that wants a fresh listen key) can only *ask* for a
-reconnect, and only for the socket generation it was started for, so a stale task can never
-close a newer socket.
+``BaseWSClient`` owns one supervisor task that connects, replays subscriptions, reads frames
+and reconnects. Only the supervisor opens sockets, so one reconnect is in flight at a time;
+everything else (ping task, silence watchdog, a venue that wants a fresh token) can only
+*ask* for a reconnect, and only for the socket generation it serves.
 
-Subclasses declare the endpoint and timings as class settings (each overridable per
-instance) and implement the hooks:
+Decisions:
+* Backoff: jittered (50–100 %) exponential from ``reconnect_min``, capped at
+  ``reconnect_max`` (5 s). The attempt count resets as soon as a socket delivers a data frame
+  (``_handle_message`` returned true; an ack or pong is not data). Storm guard: a new socket
+  opens no sooner than ``min_connect_interval`` (default 4 × ``reconnect_min``) after the
+  previous one opened, whatever the server does. A ``Retry-After`` (seconds or HTTP date) on
+  a refused handshake is honoured, up to ``MAX_RETRY_AFTER``.
+* Gaps: when a socket ends, every object passed to ``track()`` gets ``mark_gap()`` before
+  anything else runs, so no cache fed by that socket is served as fresh afterwards.
+* Time comes from one injectable ``mpdex.clock.Clock`` (``clock=``).
 
-* ``_handle_message(msg)``  — one decoded frame (synchronous: it runs on the hot path);
-* ``_resubscribe()``        — replay every subscription on a fresh socket;
-* ``_build_ping_message()`` — the application-level ping, or ``None`` for none;
-* optional: ``_connect_url()`` (e.g. fetch a listen key first), ``_on_connected()``,
-  ``_on_disconnected(code, reason)``, ``_retry_delay_for_close(code)``.
+A venue subclass declares the endpoint and timings (class settings, overridable per
+instance) and implements the hooks: ``_handle_message(msg) -> bool`` (hot path, synchronous),
+``_subscribe_messages(topics)`` / ``_unsubscribe_messages(topics)``, ``_build_ping_message()``;
+optional ``_connect_url()``, ``_on_connected()``, ``_on_disconnected(code, reason)``,
+``_retry_delay_for_close(code)``.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-import time
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Hashable, Iterable
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from mpdex.clock import SYSTEM_CLOCK, Clock
 from mpdex.ratelimit import parse_retry_after
 from mpdex.redact import redact_secrets, safe_url
 
@@ -40,12 +47,19 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
     except ImportError:
         _brotli = None
 
-__all__ = ["BaseWSClient", "BROTLI_AVAILABLE"]
+__all__ = ["BaseWSClient", "BROTLI_AVAILABLE", "GapAware"]
 
 log = logging.getLogger("mpdex.ws")
 
 BROTLI_AVAILABLE = _brotli is not None
 _ERROR_LOG_EVERY = 1000  # after the first few, log one handler/decode failure in this many
+_T = TypeVar("_T")
+
+
+class GapAware(Protocol):
+    """State fed by a socket: told when the socket ended (it may have missed messages)."""
+
+    def mark_gap(self) -> None: ...
 
 
 class BaseWSClient:
@@ -66,10 +80,14 @@ class BaseWSClient:
     RECV_TIMEOUT: float = 60.0
     #: first reconnect delay (before jitter) — keep it sub-second
     RECONNECT_MIN: float = 0.25
-    #: cap of the exponential backoff
-    RECONNECT_MAX: float = 30.0
+    #: cap of the exponential backoff: a flapping link is retried within this many seconds
+    RECONNECT_MAX: float = 5.0
+    #: a server's Retry-After longer than this is not believed
+    MAX_RETRY_AFTER: float = 300.0
     #: largest frame accepted (bytes)
     MAX_MESSAGE_SIZE: int = 8 * 1024 * 1024
+    #: non-JSON text frames the venue sends by design (e.g. a hello line): skipped silently
+    IGNORED_TEXT_FRAMES: frozenset[str] = frozenset()
     #: label used in log lines
     LOG_NAME: str = "ws"
 
@@ -83,8 +101,10 @@ class BaseWSClient:
         recv_timeout: float | None = None,
         reconnect_min: float | None = None,
         reconnect_max: float | None = None,
+        min_connect_interval: float | None = None,
         additional_headers: dict[str, str] | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.url: str = url or self.WS_URL
         #: ``http://[user:pass@]host:port`` CONNECT proxy, used for every connection
@@ -94,18 +114,27 @@ class BaseWSClient:
         self.recv_timeout = float(recv_timeout if recv_timeout is not None else self.RECV_TIMEOUT)
         self.reconnect_min = float(reconnect_min if reconnect_min is not None else self.RECONNECT_MIN)
         self.reconnect_max = float(reconnect_max if reconnect_max is not None else self.RECONNECT_MAX)
+        self.min_connect_interval = float(
+            min_connect_interval if min_connect_interval is not None else 4 * self.reconnect_min
+        )
         if min(self.connect_timeout, self.ping_interval, self.recv_timeout, self.reconnect_min) <= 0:
             raise ValueError("socket timings must be positive")
         if self.reconnect_max < self.reconnect_min:
             raise ValueError("reconnect_max must be >= reconnect_min")
+        if self.min_connect_interval < 0:
+            raise ValueError("min_connect_interval must not be negative")
         self.additional_headers = dict(additional_headers or {})
         self._rng = rng or random.Random()
+        #: the one time source of this client and of the state it feeds
+        self.clock: Clock = clock or SYSTEM_CLOCK
 
         self._ws: ClientConnection | None = None
         #: increments for every socket that opens; tasks remember the one they serve
         self.generation: int = 0
         self._last_recv: float = 0.0
+        self._last_open: float | None = None
         self._attempt: int = 0
+        self._delivered = False  # the current/last socket delivered a data frame
         self._closing = False
         self._closed = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -113,6 +142,11 @@ class BaseWSClient:
         self._connected_event = asyncio.Event()
         self._brotli_warned = False
         self._errors_seen = 0
+        self._gap_aware: list[GapAware] = []
+        # subscriptions: wanted topics (ordered) and those sent on the current socket
+        self._wanted: dict[Hashable, None] = {}
+        self._sent: set[Hashable] = set()
+        self._request_id = 0
         #: counters a user (or a test) can read: connects, disconnects, messages, ...
         self.stats: dict[str, int] = {
             "connects": 0,
@@ -124,11 +158,18 @@ class BaseWSClient:
         }
 
     # ------------------------------------------------------------------ hooks
-    def _handle_message(self, msg: Any) -> None:
-        """One decoded frame. Runs inline in the reader: keep it fast, never block."""
+    def _handle_message(self, msg: Any) -> bool | None:
+        """One decoded frame; return true when it carried data (not an ack, pong or error).
+        Runs inline in the reader: keep it fast, never block."""
+        return None
 
-    async def _resubscribe(self) -> None:
-        """Replay every subscription on the socket that just opened."""
+    def _subscribe_messages(self, topics: list[Hashable]) -> list[Any]:
+        """The frames that subscribe ``topics`` (str/bytes/JSON-able objects)."""
+        return []
+
+    def _unsubscribe_messages(self, topics: list[Hashable]) -> list[Any]:
+        """The frames that unsubscribe ``topics``."""
+        return []
 
     def _build_ping_message(self) -> Any | None:
         """The application ping (str/bytes/JSON-able object) or ``None`` to send none."""
@@ -139,10 +180,10 @@ class BaseWSClient:
         return self.url
 
     async def _on_connected(self) -> None:
-        """Called after ``_resubscribe`` on every new socket (e.g. start a reconcile)."""
+        """Called after the subscriptions were replayed on every new socket (e.g. reconcile)."""
 
     def _on_disconnected(self, code: int | None, reason: str) -> None:
-        """Called once per lost socket, before the reconnect delay."""
+        """Called once per lost socket (after the gap was marked), before the reconnect delay."""
 
     def _retry_delay_for_close(self, code: int | None) -> float | None:
         """Override the backoff after a close ``code`` (e.g. a config error: go slow)."""
@@ -160,8 +201,27 @@ class BaseWSClient:
 
     @property
     def last_message_at(self) -> float:
-        """``time.monotonic()`` of the last frame received (0.0 before the first)."""
+        """``clock.monotonic()`` of the last frame received (0.0 before the first)."""
         return self._last_recv
+
+    @property
+    def delivered_data(self) -> bool:
+        """Whether the current (or, between sockets, the last) socket delivered a data frame."""
+        return self._delivered
+
+    @property
+    def attempt(self) -> int:
+        """Consecutive attempts since the last socket that delivered a data frame."""
+        return self._attempt
+
+    @property
+    def topics(self) -> list[Hashable]:
+        """The topics this client keeps subscribed (replayed after every reconnect)."""
+        return list(self._wanted)
+
+    def track(self, state: GapAware) -> None:
+        """Have ``state.mark_gap()`` called whenever a socket ends."""
+        self._gap_aware.append(state)
 
     async def start(self, wait: bool = True) -> bool:
         """Launch the supervisor; with ``wait``, wait up to the connect timeout for the
@@ -189,7 +249,7 @@ class BaseWSClient:
 
     async def send(self, message: Any) -> bool:
         """Send on the current socket; ``False`` when there is none (the message is not
-        queued: subscriptions are replayed by ``_resubscribe`` after the next connect)."""
+        queued: subscriptions are replayed after the next connect)."""
         ws = self._ws
         if ws is None or self._closing:
             return False
@@ -199,6 +259,27 @@ class BaseWSClient:
         except ConnectionClosed:
             return False
         return True
+
+    def next_request_id(self) -> int:
+        """A fresh id for a request frame on this client."""
+        self._request_id += 1
+        return self._request_id
+
+    async def subscribe(self, *topics: Hashable) -> None:
+        """Keep ``topics`` subscribed (sent now if connected, replayed on every reconnect)."""
+        for topic in topics:
+            self._wanted.setdefault(topic, None)
+        await self._send_subscriptions(list(topics))
+
+    async def unsubscribe(self, *topics: Hashable) -> None:
+        """Stop keeping ``topics``; those sent on the current socket are unsubscribed."""
+        sent = [t for t in topics if t in self._sent]
+        for topic in topics:
+            self._wanted.pop(topic, None)
+            self._sent.discard(topic)
+        if sent and self.connected:
+            for message in self._unsubscribe_messages(sent):
+                await self.send(message)
 
     def request_reconnect(self, reason: str, generation: int | None = None) -> bool:
         """Drop the current socket so the supervisor opens a new one.
@@ -234,12 +315,18 @@ class BaseWSClient:
         self._closed = True
         log.debug("%s: closed", self.LOG_NAME)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, _T], name: str) -> asyncio.Task[_T]:
         """Run ``coro`` as a task that ``close()`` cancels and awaits; failures are logged."""
         task = asyncio.get_running_loop().create_task(coro, name=f"{self.LOG_NAME}-{name}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
+
+    def next_delay(self) -> float:
+        """The next backoff delay: jittered (50–100 %) and doubling up to the cap."""
+        base = min(self.reconnect_max, self.reconnect_min * (2 ** min(self._attempt, 32)))
+        self._attempt += 1
+        return float(base * (0.5 + 0.5 * self._rng.random()))
 
     # -------------------------------------------------------------- internals
     def _task_done(self, task: asyncio.Task[Any]) -> None:
@@ -254,11 +341,20 @@ class BaseWSClient:
         if transport is not None:
             transport.abort()
 
-    def next_delay(self) -> float:
-        """The next backoff delay: jittered (50–100 %) and doubling up to the cap."""
-        base = min(self.reconnect_max, self.reconnect_min * (2 ** min(self._attempt, 32)))
-        self._attempt += 1
-        return float(base * (0.5 + 0.5 * self._rng.random()))
+    async def _send_subscriptions(self, topics: Iterable[Hashable]) -> None:
+        todo = [t for t in topics if t in self._wanted and t not in self._sent]
+        if not todo or not self.connected:
+            return
+        self._sent.update(todo)  # before the await: a concurrent call cannot send them again
+        for message in self._subscribe_messages(todo):
+            if not await self.send(message):
+                self._sent.difference_update(todo)
+                return
+
+    async def _resubscribe(self) -> None:
+        """Replay every wanted topic on the socket that just opened."""
+        self._sent = set()
+        await self._send_subscriptions(list(self._wanted))
 
     async def _open(self) -> ClientConnection:
         url = await self._connect_url()
@@ -273,6 +369,12 @@ class BaseWSClient:
             logger=_RedactingLogger(logging.getLogger("mpdex.ws.wire")),
         )
 
+    def _spacing(self) -> float:
+        """Seconds still to wait so two sockets never open closer than the storm guard."""
+        if self._last_open is None:
+            return 0.0
+        return max(0.0, self._last_open + self.min_connect_interval - self.clock.monotonic())
+
     async def _supervise(self) -> None:
         while not self._closing:
             try:
@@ -281,8 +383,8 @@ class BaseWSClient:
                 raise
             except Exception as exc:  # every connect failure is retried
                 self.stats["connect_failures"] += 1
-                delay = self.next_delay()
-                hint = _retry_after(exc)
+                delay = max(self.next_delay(), self._spacing())
+                hint = self._retry_after(exc)
                 if hint is not None:
                     delay = max(delay, hint)
                 log.warning(
@@ -301,18 +403,24 @@ class BaseWSClient:
             except Exception:
                 log.exception("%s: disconnect hook failed", self.LOG_NAME)
             override = self._retry_delay_for_close(code)
-            delay = self.next_delay() if override is None else override
+            delay = max(self.next_delay() if override is None else override, self._spacing())
             log.info("%s: socket closed (code=%s %s); reconnecting in %.2fs", self.LOG_NAME, code, reason, delay)
             await asyncio.sleep(delay)
+
+    def _retry_after(self, exc: BaseException) -> float | None:
+        if not isinstance(exc, InvalidStatus):
+            return None
+        hint = parse_retry_after(exc.response.headers.get("Retry-After"), now=self.clock.now_ms() / 1000)
+        return None if hint is None else min(hint, self.MAX_RETRY_AFTER)
 
     async def _serve(self, ws: ClientConnection) -> None:
         """Run one socket: replay subscriptions, ping, watch, read until it dies."""
         self.generation += 1
         gen = self.generation
         self._ws = ws
-        self._last_recv = opened = time.monotonic()
+        self._last_recv = self._last_open = self.clock.monotonic()
+        self._delivered = False
         self.stats["connects"] += 1
-        messages_before = self.stats["messages"]
         helpers = [
             self.spawn(self._watchdog(ws, gen), "watchdog"),
             self.spawn(self._pinger(ws, gen), "ping"),
@@ -329,13 +437,11 @@ class BaseWSClient:
             # a failing hook must not kill the supervisor: drop this socket, reconnect
             log.exception("%s: error on socket generation %d", self.LOG_NAME, gen)
         finally:
-            if self.stats["messages"] > messages_before and time.monotonic() - opened >= self.ping_interval:
-                # it served data for a ping interval: the next drop starts with a fast retry
-                # (a socket closed right after its ack must not reset the backoff: no storm)
-                self._attempt = 0
             self._connected_event.clear()
             self._ws = None
             self._abort(ws)
+            for state in self._gap_aware:  # whatever this socket fed may have missed messages
+                state.mark_gap()
             for t in helpers:
                 t.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -343,20 +449,25 @@ class BaseWSClient:
     async def _read(self, ws: ClientConnection) -> None:
         handle = self._handle_message
         loads = orjson.loads
-        mono = time.monotonic
+        mono = self.clock.monotonic
         stats = self.stats
+        delivered = False
         async for raw in ws:
             self._last_recv = mono()
             stats["messages"] += 1
             try:
                 msg = loads(raw) if type(raw) is str else self._decode_binary(raw)  # type: ignore[arg-type]
             except orjson.JSONDecodeError:
-                self._count_error("undecodable frame dropped")
+                if raw not in self.IGNORED_TEXT_FRAMES:
+                    self._count_error("undecodable frame dropped")
                 continue
             if msg is None:
                 continue
             try:
-                handle(msg)
+                if handle(msg) and not delivered:
+                    # data flows: the next drop starts again with a fast first retry
+                    delivered = self._delivered = True
+                    self._attempt = 0
             except Exception:
                 self._count_error("message handler failed", exc_info=True)
         # the iterator ends quietly on a normal close; an abort raises ConnectionClosed
@@ -389,7 +500,7 @@ class BaseWSClient:
 
     async def _watchdog(self, ws: ClientConnection, gen: int) -> None:
         while True:
-            idle = time.monotonic() - self._last_recv
+            idle = self.clock.monotonic() - self._last_recv
             if idle >= self.recv_timeout:
                 if self._ws is ws and gen == self.generation:
                     self.stats["watchdog_reconnects"] += 1
@@ -411,17 +522,6 @@ class BaseWSClient:
             except ConnectionClosed:
                 return  # the reader sees the close and the supervisor reconnects
 
-    @property
-    def attempt(self) -> int:
-        """Consecutive failed attempts since the last socket that delivered a frame."""
-        return self._attempt
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    if isinstance(exc, InvalidStatus):
-        return parse_retry_after(exc.response.headers.get("Retry-After"))
-    return None
-
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, InvalidStatus):
@@ -439,4 +539,3 @@ class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         if self.isEnabledFor(level):
             text = redact_secrets(str(msg) % args if args else str(msg))
             self.logger.log(level, "%s", text, **kwargs)
-

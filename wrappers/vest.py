@@ -49,6 +49,7 @@ from mpdex.types import (
     FundingRate,
     LeverageInfo,
     LeverageUpdate,
+    MarketInfo,
     OpenOrder,
     OrderBook,
     OrderRecord,
@@ -127,7 +128,7 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
     """
 
     name = "vest"
-    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines"})
+    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines", "markets", "prepare"})
 
     def __init__(
         self,
@@ -260,8 +261,9 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         (``adjustments``). A market order's cap is built on a fresh mark (at most 1 s old)."""
         market = self._market(symbol)
         slip = self._slippage if slippage is None else check_slippage(slippage)
-        if market.halted:
-            raise MarketClosed(f"{market.symbol} is halted")
+        if market.halted:  # a HALT seen earlier may be over: look again before refusing
+            await self._cap_mark(market.symbol)
+            market = self.markets[market.symbol]
         return await normalize_order(
             market_rules(market), side, amount, price, order_type, is_reduce_only=is_reduce_only,
             time_in_force=time_in_force, slippage=slip, mark=lambda: self._cap_mark(market.symbol),
@@ -557,6 +559,15 @@ class VestExchange(MultiPerpDexMixin, MultiPerpDex):
         ticker when fresh, else REST."""
         native = self.resolve_symbol(symbol)
         return P.parse_funding_rate(await self._ticker(native, self.ws_max_age))
+
+    async def get_markets(self) -> list[MarketInfo]:
+        """Every market's rules from ``/exchangeInfo`` (status as last seen in a ticker)."""
+        return [{
+            "symbol": m.symbol, "base": m.base, "quote": m.quote, "status": m.status,
+            "size_step": float(m.size_step), "min_size": float(m.min_size), "tick": float(m.tick),
+            "price_rule": f"tick {m.tick}", "min_notional": None, "max_leverage": m.max_leverage,
+            "taker_fee": float(m.taker_fee), "maker_fee": float(m.taker_fee),
+        } for m in sorted(self.markets.values(), key=lambda m: m.symbol)]
 
     async def get_trading_fees(self, symbol: str) -> TradingFees:
         """Vest publishes one ``takerFee`` per market; resting (maker) fills are charged the

@@ -153,6 +153,16 @@ def _filled_size(raw: Mapping[str, Any], size: Decimal, status: str) -> Decimal:
     return Decimal(0)
 
 
+def _price_pnl(raw: Mapping[str, Any]) -> float | None:
+    """The contract's ``realized_pnl`` (price PnL only) from Vest's ``realizedPnl``, which
+    includes the fees and the funding settled by the fills: ``realizedPnl + fees −
+    settledFunding`` (an opening fill: ``-fee + fee − 0 = 0``)."""
+    if raw.get("realizedPnl") is None:
+        return None
+    total = dec(raw["realizedPnl"], "realizedPnl") + dec(raw.get("fees") or "0", "fees")
+    return float(total - dec(raw.get("settledFunding") or "0", "settledFunding"))
+
+
 def parse_order(raw: Mapping[str, Any]) -> OrderRecord:
     """A ``GET /orders`` object (or a full ORDER event) → ``OrderRecord``: the ``OpenOrder``
     fields plus ``avg_price``, ``fee``, ``realized_pnl``, ``code`` (``None`` unless
@@ -177,7 +187,7 @@ def parse_order(raw: Mapping[str, Any]) -> OrderRecord:
         "created_at": raw.get("postTime") if isinstance(raw.get("postTime"), int) else None,
         "avg_price": opt_float(raw.get("avgFilledPrice"), "avgFilledPrice"),
         "fee": opt_float(raw.get("fees"), "fees"),
-        "realized_pnl": opt_float(raw.get("realizedPnl"), "realizedPnl"),
+        "realized_pnl": _price_pnl(raw),
         "code": raw.get("code"),
         "raw": raw,
     }

@@ -63,31 +63,29 @@ async def cmd_book(ctx: Context) -> Report:
     return Report({"symbol": symbol, "bids": bids, "asks": asks, "time": book.get("time")}, lines)
 
 
-def market_details(ex: Any) -> Mapping[str, Any]:
-    """Per-market details (status, size step, tick, minimum size, max leverage, fee).
-
-    The contract has no market-rules read yet, so this is the CLI's one read outside it:
-    the public ``markets`` mapping an exchange keeps after ``init()`` (Vest's ``VestMarket``
-    objects). An exchange without one shows its symbols with ``-`` for the details."""
-    markets: Mapping[str, Any] = getattr(ex, "markets", None) or {}
-    return markets
+async def market_details(ex: Any) -> dict[str, Mapping[str, Any]]:
+    """Per-market rules from the exchange's ``get_markets`` (capability ``markets``);
+    an exchange without it shows its symbols with ``-`` for the details."""
+    if "markets" not in capabilities(ex):
+        return {}
+    return {m["symbol"]: m for m in await ex.get_markets()}
 
 
 async def cmd_symbols(ctx: Context) -> Report:
     ex = ctx.exchange
     symbols = (await ex.get_available_symbols()).get("perp", [])
-    markets = market_details(ex)
+    markets = await market_details(ex)
     rows, data = [], []
     for sym in symbols:
-        m = markets.get(sym)
+        m = markets.get(sym, {})
         row = {
             "symbol": sym,
-            "status": getattr(m, "status", None),
-            "size_step": getattr(m, "size_step", None),
-            "tick": getattr(m, "tick", None),
-            "min_size": getattr(m, "min_size", None),
-            "max_leverage": getattr(m, "max_leverage", None),
-            "taker_fee": getattr(m, "taker_fee", None),
+            "status": m.get("status"),
+            "size_step": m.get("size_step"),
+            "tick": m.get("tick") if m.get("tick") is not None else m.get("price_rule"),
+            "min_size": m.get("min_size"),
+            "max_leverage": m.get("max_leverage"),
+            "taker_fee": m.get("taker_fee"),
         }
         data.append(row)
         rows.append(tuple(row.values()))

@@ -1,31 +1,42 @@
 """Pure trading arithmetic: fills into positions, PnL, funding, margin and liquidation
 prices. ``Decimal`` only; no I/O, no clock.
 
-Conventions (documented in the package docstring):
+Conventions:
 
 * A position is one signed size per symbol (one-way mode), with an average entry price
   and the market's cumulative-funding index at its last settlement (``entry_funding``).
-* Funding accrues continuously in the index (``cum_funding += rate × mark`` each hour);
-  a long pays ``(cum − entry_funding) × size`` when the rate is positive. Accrued funding
-  is part of ``unrealizedPnl`` and is settled into the balance on the position's next fill.
-* Every fill pays ``takerFee × notional`` (as in the filled-order sample, also for limit
-  orders). Money is rounded to 6 decimals half up; entry prices keep 12 decimals.
+* Funding accrues in the market's index (``cum_funding += rate × price`` per event); a long
+  pays ``(cum − entry_funding) × size`` when the rate is positive. Accrued funding is part
+  of the unrealized PnL until it is settled into the balance (on the position's next fill,
+  or at each event: the simulator's ``Rules.funding_settlement``).
+* Every fill pays ``fee_rate × notional`` (the caller picks the taker or the resting rate).
+  Money (USDC) is rounded to 6 decimals half up; entry prices keep 12 decimals.
 * Initial margin = notional at mark / leverage; maintenance = notional × maintMarginRatio;
   resting orders that are not reduce-only reserve remaining × limitPrice / leverage.
+* The liquidation price is computed (cross margin, other positions held still); no
+  liquidation is ever run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .ledger import Position
 from .markets import Market
-from .wire import money
 
-__all__ = ["FillOutcome", "apply_fill", "RestingMargin", "AccountState", "AccountView", "PositionView", "view_account", "margin_allows"]
+__all__ = [
+    "FillOutcome", "apply_fill", "RestingMargin", "AccountState", "AccountView", "PositionView", "view_account",
+    "margin_allows", "money", "MONEY_Q",
+]
 
 ZERO = Decimal(0)
+MONEY_Q = Decimal("0.000001")
 _PX_Q = Decimal("1e-12")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to USDC's 6 decimals, half up (the fee in Vest's filled-order sample)."""
+    return value.quantize(MONEY_Q, rounding=ROUND_HALF_UP)
 
 
 def _sign(x: Decimal) -> int:

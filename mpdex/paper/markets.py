@@ -1,9 +1,11 @@
-"""The paper exchange's default market table (the shape of Vest's ``/exchangeInfo``).
+"""A market as the simulator sees it: sizes, the price grid, margin ratios, fees, a minimum
+order value and the reference price that seeds the walk. No venue's wire names.
 
-Values for ``BTC-PERP``, ``ETH-PERP``, ``AAPL-USD-PERP`` and ``AUD-USD-PERP`` are the
-ones in the exchangeInfo sample; the others follow the same pattern (crypto ``{COIN}-PERP``,
-equities/indices/FX ``{TICKER}-USD-PERP`` displayed as ``{TICKER}-PERP``). Reference
-prices only seed the random walk.
+The price grid is ``10 ** -price_decimals``, optionally narrowed by a significant-figure
+rule (``price_sig_figs``: Hyperliquid's "at most 5 significant figures, integers always
+allowed"), so the grid step depends on the price: ``price_step(px)``. The book, the walk
+and ``set_price`` put every price on that grid. A dialect keeps its own table of markets
+(with its symbols and listing fields) and passes it to the venue.
 """
 from __future__ import annotations
 
@@ -12,21 +14,25 @@ from decimal import ROUND_FLOOR, Decimal
 
 from mpdex.precision import step_of
 
-__all__ = ["Market", "DEFAULT_MARKETS", "market_table"]
+__all__ = ["Market", "market_table"]
+
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
 class Market:
-    symbol: str
-    display_name: str
+    symbol: str  # the venue's native name (what its wire uses)
     base: str
     size_decimals: int
-    price_decimals: int
-    init_margin_ratio: Decimal
+    price_decimals: int  # most decimals a price may have
+    init_margin_ratio: Decimal  # 1 / max leverage
     maint_margin_ratio: Decimal
     taker_fee: Decimal
-    asset: str  # "crypto" | "stock" | "forex": drives volatility and book depth
-    ref_price: Decimal
+    asset: str  # "crypto" | "stock" | "forex": drives volatility, book depth and base funding
+    ref_price: Decimal  # seeds the walk on a fresh ledger
+    maker_fee: Decimal | None = None  # resting fills; None: they pay the taker fee too
+    min_notional: Decimal = Decimal(0)  # size x limit price an order must reach (0: none)
+    price_sig_figs: int | None = None  # None: only the decimals rule
 
     @property
     def size_step(self) -> Decimal:
@@ -34,49 +40,33 @@ class Market:
 
     @property
     def tick(self) -> Decimal:
+        """The finest price step (the decimals rule alone)."""
         return step_of(self.price_decimals)
 
     @property
     def max_leverage(self) -> int:
-        return int((Decimal(1) / self.init_margin_ratio).to_integral_value(rounding=ROUND_FLOOR))
+        return int((_ONE / self.init_margin_ratio).to_integral_value(rounding=ROUND_FLOOR))
 
-    def info(self) -> dict[str, object]:
-        """The market's ``/exchangeInfo`` entry, exactly the documented fields."""
-        return {
-            "symbol": self.symbol,
-            "displayName": self.display_name,
-            "base": self.base,
-            "quote": "USDC",
-            "sizeDecimals": self.size_decimals,
-            "priceDecimals": self.price_decimals,
-            "initMarginRatio": f"{self.init_margin_ratio:.6f}",
-            "maintMarginRatio": f"{self.maint_margin_ratio:.6f}",
-            "takerFee": f"{self.taker_fee:.6f}",
-            "isolated": False,
-        }
+    @property
+    def resting_fee(self) -> Decimal:
+        return self.taker_fee if self.maker_fee is None else self.maker_fee
 
+    def price_step(self, price: Decimal) -> Decimal:
+        """The grid step at ``price``: the tick, or coarser where the significant-figure
+        rule allows fewer decimals (never coarser than 1: integer prices are valid)."""
+        if self.price_sig_figs is None or price <= 0:
+            return self.tick
+        sig_step = _ONE.scaleb(price.adjusted() - self.price_sig_figs + 1)
+        return max(self.tick, min(sig_step, _ONE))
 
-def _m(symbol: str, sd: int, pd: int, imr: str, mmr: str, fee: str, asset: str, ref: str) -> Market:
-    base = symbol.split("-")[0]
-    display = symbol if asset == "crypto" else f"{base}-PERP"
-    return Market(symbol, display, base, sd, pd, Decimal(imr), Decimal(mmr), Decimal(fee), asset, Decimal(ref))
+    def is_valid_price(self, price: Decimal) -> bool:
+        """``price`` is positive and on the grid."""
+        return price > 0 and price % self.price_step(price) == 0
 
 
-DEFAULT_MARKETS: tuple[Market, ...] = (
-    _m("BTC-PERP", 4, 1, "0.02", "0.01", "0.0001", "crypto", "97000.0"),
-    _m("ETH-PERP", 3, 2, "0.02", "0.01", "0.0001", "crypto", "3500.00"),
-    _m("SOL-PERP", 2, 3, "0.05", "0.025", "0.0001", "crypto", "180.000"),
-    _m("DOGE-PERP", 0, 5, "0.1", "0.05", "0.0001", "crypto", "0.32000"),
-    _m("kBONK-PERP", 0, 6, "0.1", "0.05", "0.0001", "crypto", "0.025000"),
-    _m("AAPL-USD-PERP", 2, 2, "0.1", "0.05", "0.00025", "stock", "251.30"),
-    _m("TSLA-USD-PERP", 2, 2, "0.1", "0.05", "0.00025", "stock", "420.00"),
-    _m("NVDA-USD-PERP", 2, 2, "0.1", "0.05", "0.00025", "stock", "180.00"),
-    _m("SPX-USD-PERP", 3, 2, "0.05", "0.025", "0.00005", "stock", "6000.00"),
-    _m("AUD-USD-PERP", 0, 5, "0.02", "0.01", "0.00005", "forex", "0.65000"),
-    _m("EUR-USD-PERP", 0, 5, "0.02", "0.01", "0.00005", "forex", "1.08000"),
-)
-
-
-def market_table(markets: tuple[Market, ...] | list[Market] | None = None) -> dict[str, Market]:
-    """``{symbol: Market}`` in listing order."""
-    return {m.symbol: m for m in (markets if markets is not None else DEFAULT_MARKETS)}
+def market_table(markets: tuple[Market, ...] | list[Market]) -> dict[str, Market]:
+    """``{symbol: Market}`` in listing order; duplicate symbols are refused."""
+    table = {m.symbol: m for m in markets}
+    if len(table) != len(markets):
+        raise ValueError("market symbols must be unique")
+    return table

@@ -4,15 +4,22 @@ One random walk per market (mean-reverting around its reference price), driven b
 ``random.Random`` seeded from ``(seed, symbol)``, so two servers with the same seed and
 the same sequence of ticks produce the same marks. Books are generated lazily from the
 mark (seeded by ``(seed, symbol, book version)``) and deplete as orders take liquidity
-until the mark moves again. Nothing here touches the ledger: fills are priced here and
-booked by ``exchange.py``.
+until the mark moves again: 100 levels a side, the best half a basis point from the mark,
+one basis point apart. Every price is put on the market's grid (``Market.price_step``).
+
+A restart with the same ledger continues from the stored marks (the simulator saves them);
+trades and bars live in memory only, and 120 minutes of 1m history are synthesised at start
+so charts and 24h statistics have something to show. Nothing here touches the ledger: fills
+are priced here and booked by the simulator.
 """
 from __future__ import annotations
 
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+
+from mpdex.precision import Rounding, round_to_step
 
 from .markets import Market
 
@@ -34,10 +41,20 @@ _BASE_FUNDING = {"crypto": Decimal("0.0000125"), "stock": Decimal("0.0000050"), 
 _FUNDING_CAP = Decimal("0.0005")
 _FUNDING_Q = Decimal("0.0000001")
 _REVERSION = Decimal("0.002")
+_MAX_REVERSION = Decimal("0.5")  # a long replay step pulls at most halfway back to the reference
+_ONE = Decimal(1)
 
 
-def _q(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
-    return (value / step).to_integral_value(rounding=rounding) * step
+def _q(value: Decimal, step: Decimal, mode: Rounding = "nearest") -> Decimal:
+    """``value`` on a multiple of ``step``, exactly (``round_to_step``: ``down``/``up``
+    directed, ``nearest`` half up); never through ``value / step``, whose context
+    rounding can cross a step boundary first."""
+    return round_to_step(value, step, mode)
+
+
+def _grid(m: Market, price: Decimal, mode: Rounding = "nearest") -> Decimal:
+    """``price`` on the market's price grid, never below the finest tick."""
+    return max(_q(price, m.price_step(price), mode), m.tick)
 
 
 def _dec(x: float) -> Decimal:
@@ -111,38 +128,49 @@ class PriceModel:
 
     # --- the walk -------------------------------------------------------------------
 
-    def step(self, now_ms: int) -> dict[str, list[Trade]]:
-        """Advance every market one tick; return the synthetic public trades made."""
+    def step(self, now_ms: int, *, dt: Decimal = _ONE,
+             rngs: dict[str, random.Random] | None = None) -> dict[str, list[Trade]]:
+        """Advance every market one tick (``dt`` ticks' worth of time: the volatility
+        scales with √dt, the pull to the reference with dt, capped); return the synthetic
+        public trades made. ``rngs`` replaces the live walk's random sources (a replay)."""
         out: dict[str, list[Trade]] = {}
+        reversion = _REVERSION if dt == 1 else min(_REVERSION * dt, _MAX_REVERSION)
         for symbol, st in self.states.items():
-            rng = self._rng[symbol]
+            rng = (rngs or self._rng)[symbol]
             m = st.market
+            sigma = _SIGMA[m.asset] if dt == 1 else _SIGMA[m.asset] * dt.sqrt()
             z = _dec(rng.gauss(0.0, 1.0))
-            drift = _REVERSION * (st.ref - st.mark) / st.ref
-            new_mark = _q(st.mark * (1 + _SIGMA[m.asset] * z + drift), m.tick)
+            drift = reversion * (st.ref - st.mark) / st.ref
+            new_mark = _grid(m, st.mark * (1 + sigma * z + drift))
             basis = _dec(rng.gauss(0.0, 1.0)) * _SIGMA[m.asset]
-            self._move(st, max(new_mark, m.tick), now_ms, basis)
+            self._move(st, new_mark, now_ms, basis)
             made: list[Trade] = []
             for _ in range(rng.randint(0, 2)):
                 is_buy = rng.random() < 0.5
-                bids, asks = self.book(symbol)
-                level = (asks if is_buy else bids)[0]
+                px = self.best(symbol, is_buy)
+                if px is None:
+                    continue
                 notional = _DEPTH[m.asset] * _dec(rng.random()) / 4
-                qty = max(_q(notional / level[0], m.size_step, ROUND_FLOOR), m.size_step)
-                made.append(self.record_trade(symbol, level[0], qty if is_buy else -qty, now_ms))
+                qty = max(_q(notional / px, m.size_step, "down"), m.size_step)
+                made.append(self.record_trade(symbol, px, qty if is_buy else -qty, now_ms))
             out[symbol] = made
         return out
+
+    def replay_rngs(self, since_ms: int, until_ms: int) -> dict[str, random.Random]:
+        """The random sources of a replay of ``since_ms``..``until_ms``: seeded by the seed,
+        the symbol and both ends, so the same ledger, seed and gap give the same path."""
+        return {s: random.Random(f"{self.seed}:{s}:replay:{since_ms}:{until_ms}") for s in self.markets}
 
     def set_price(self, symbol: str, price: Decimal, now_ms: int) -> None:
         """Mark and index jump to ``price`` (on the tick grid); the walk centres there."""
         st = self.states[symbol]
-        price = max(_q(price, st.market.tick), st.market.tick)
+        price = _grid(st.market, price)
         st.ref = price
         self._move(st, price, now_ms, Decimal(0))
 
     def _move(self, st: MarketState, mark: Decimal, now_ms: int, basis: Decimal) -> None:
         st.mark = mark
-        st.index = max(_q(mark * (1 + basis), st.market.tick), st.market.tick)
+        st.index = _grid(st.market, mark * (1 + basis))
         st.book_version += 1
         st._book = None
         self._bar(st, now_ms).add(mark)
@@ -159,20 +187,20 @@ class PriceModel:
     def _generate_book(self, st: MarketState) -> tuple[list[list[Decimal]], list[list[Decimal]]]:
         m = st.market
         rng = random.Random(f"{self.seed}:{m.symbol}:book:{st.book_version}")
-        half = max(m.tick, _q(st.mark * Decimal("0.00005"), m.tick, ROUND_CEILING))
-        gap = max(m.tick, _q(st.mark * Decimal("0.0001"), m.tick, ROUND_CEILING))
+        half, gap = self._half_and_gap(st)
         depth = _DEPTH[m.asset]
         bids: list[list[Decimal]] = []
         asks: list[list[Decimal]] = []
         for i in range(BOOK_LEVELS):
             scale = depth * (1 + Decimal(i) / 4)
-            bid_px = st.mark - half - gap * i
-            ask_px = st.mark + half + gap * i
+            # on a significant-figure grid a level past a power of ten snaps outwards
+            bid_px = _q(st.mark - half - gap * i, m.price_step(st.mark - half - gap * i), "down")
+            ask_px = _q(st.mark + half + gap * i, m.price_step(st.mark + half + gap * i), "up")
             for px, side in ((bid_px, bids), (ask_px, asks)):
-                if px <= 0:
+                if px <= 0 or (side and side[-1][0] == px):
                     continue
                 u = Decimal("0.5") + _dec(rng.random())
-                qty = max(_q(scale * u / px, m.size_step, ROUND_FLOOR), m.size_step)
+                qty = max(_q(scale * u / px, m.size_step, "down"), m.size_step)
                 side.append([px, qty])
         return bids, asks
 
@@ -194,6 +222,33 @@ class PriceModel:
             fills.append((px, take))
             left -= take
         return fills
+
+    def best(self, symbol: str, is_buy: bool) -> Decimal | None:
+        """The best price a buy (the best ask) or a sell (the best bid) would take. A book
+        not generated since the mark moved is not generated for this: its first level is
+        computed the way the generator places it."""
+        st = self.states[symbol]
+        if st._book is None:
+            top = self._first_level(st, is_buy)
+            if top is not None:
+                return top
+        bids, asks = self.book(symbol)
+        levels = asks if is_buy else bids
+        return levels[0][0] if levels else None
+
+    def _half_and_gap(self, st: MarketState) -> tuple[Decimal, Decimal]:
+        step = st.market.price_step(st.mark)
+        half = max(step, _q(st.mark * Decimal("0.00005"), step, "up"))
+        gap = max(step, _q(st.mark * Decimal("0.0001"), step, "up"))
+        return half, gap
+
+    def _first_level(self, st: MarketState, is_buy: bool) -> Decimal | None:
+        m = st.market
+        half, _ = self._half_and_gap(st)
+        if is_buy:
+            return _q(st.mark + half, m.price_step(st.mark + half), "up")
+        bid = _q(st.mark - half, m.price_step(st.mark - half), "down")
+        return bid if bid > 0 else None
 
     def liquidity_through(self, symbol: str, is_buy: bool, limit: Decimal) -> Decimal:
         """Size resting on the other side at prices a buy (sell) limit at ``limit`` crosses."""
@@ -262,14 +317,14 @@ class PriceModel:
         closes = [st.mark]
         for _ in range(minutes):
             prev = closes[-1] * (1 - sigma * _dec(rng.gauss(0.0, 1.0)))
-            closes.append(max(_q(prev, m.tick), m.tick))
+            closes.append(_grid(m, prev))
         for k in range(minutes, 0, -1):
             open_, close = closes[k], closes[k - 1]
             wiggle = 1 + sigma * abs(_dec(rng.gauss(0.0, 1.0)))
-            high = _q(max(open_, close) * wiggle, m.tick, ROUND_CEILING)
-            low = max(_q(min(open_, close) / wiggle, m.tick, ROUND_FLOOR), m.tick)
+            high = _grid(m, max(open_, close) * wiggle, "up")
+            low = _grid(m, min(open_, close) / wiggle, "down")
             n = rng.randint(5, 40)
-            vol = _q(_DEPTH[m.asset] * n / 8 / close, m.size_step, ROUND_FLOOR)
+            vol = _q(_DEPTH[m.asset] * n / 8 / close, m.size_step, "down")
             start = this_minute - k * MINUTE_MS
             st.bars[start] = Bar(start, open_, high, low, close, vol, vol * close, n)
 

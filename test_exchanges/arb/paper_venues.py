@@ -69,7 +69,7 @@ class PaperVenue:
     def orders(self, coin: str) -> list[dict[str, Any]]:
         """Ledger orders of the account on ``coin``, oldest first."""
         rows = self.paper.ledger.find_orders(self._account_id, symbol=self.symbol(coin))
-        return [{"client_order_id": str(o.nonce), "side": "buy" if o.is_buy else "sell", "size": Decimal(o.size),
+        return [{"client_order_id": o.client_id, "side": "buy" if o.is_buy else "sell", "size": Decimal(o.size),
                  "filled": o.filled, "reduce_only": o.reduce_only, "status": o.status, "post_time": o.post_time,
                  "limit_price": o.limit_price}
                 for o in reversed(rows)]
@@ -117,7 +117,7 @@ class PaperVenue:
             return await real_post(body, **kw)
 
         rest.post_order = post_order
-        venue = self.paper.venue
+        venue = self.paper.trading
         real_place = venue.place_order
 
         def place_order(*args: Any) -> Any:

@@ -13,6 +13,7 @@ import pytest
 
 from mpdex.arb import SpreadMonitor, format_snapshot
 from mpdex.errors import NotSupported
+from wrappers.vest_paper.wire import depth_json
 
 from .paper_venues import COIN, PaperVenue
 
@@ -21,7 +22,7 @@ SIZE = D("0.05")
 
 def paper_book(v: PaperVenue, coin: str = COIN) -> dict[str, list[list[str]]]:
     """The book as the paper venue itself holds it (strings), not as a client parsed it."""
-    return v.paper.venue.depth_json(v.symbol(coin), 20)
+    return depth_json(v.paper.sim, v.symbol(coin), 20)
 
 
 def fwalk(levels: list[list[str]], size: F) -> F | None:

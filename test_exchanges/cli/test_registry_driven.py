@@ -123,5 +123,4 @@ def test_no_cli_file_names_a_venue_or_probes_the_exchange(path: Path):
     allowed: dict[str, Any] = {"arguments.py": ["vest"]}  # DEFAULT_EXCHANGE, the one default
     assert venues == allowed.get(path.name, [])
     probes = re.findall(r"getattr\(\s*(?:ex|ctx\.exchange|exchange)\b[^)]*\)", code)
-    # the one documented read outside the contract (market_details: no market-rules read yet)
-    assert probes == (['getattr(ex, "markets", None)'] if path.name == "market.py" else [])
+    assert probes == []  # market rules come from the contract's get_markets, not from an attribute

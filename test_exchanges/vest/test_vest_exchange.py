@@ -329,6 +329,7 @@ async def test_close_counts_the_instance_out_of_the_pool_even_if_releasing_its_h
 async def test_bad_input_raises_typed_error_and_sends_nothing(http, clock, args, kwargs, error):
     ex = await make_exchange(http, clock)
     FakeVest(http)
+    http.get(rx("/ticker/latest"), payload=load_sample("rest_ticker_latest.json"), repeat=True)  # AAPL still halted
     with pytest.raises(error):
         await ex.create_order(*args, **kwargs)
     assert posts(http) == []

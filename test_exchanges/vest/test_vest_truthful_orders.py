@@ -68,7 +68,7 @@ async def test_result_reports_what_the_exchange_recorded_not_what_was_asked(http
     http.post(rx("/orders"), payload={"id": "0xfeed"})
     recorded = {"id": "0xfeed", "nonce": T0, "symbol": "ETH-PERP", "isBuy": True, "orderType": "LIMIT",
                 "limitPrice": "3000.00", "size": "0.100", "status": "PARTIALLY_FILLED", "reduceOnly": False,
-                "lastFilledSize": "0.040", "avgFilledPrice": "2999.50", "fees": "0.012", "realizedPnl": "0",
+                "lastFilledSize": "0.040", "avgFilledPrice": "2999.50", "fees": "0.012", "realizedPnl": "-0.012",
                 "postTime": T0 + 2, "code": None}
     http.get(rx("/orders"), payload=[recorded])
     res = await ex.create_order("ETH", "buy", 0.1, price=3000)
@@ -160,3 +160,31 @@ async def test_bad_book_timeout_is_a_value_error_not_a_network_error(http, clock
         await ex.get_orderbook("ETH", timeout=timeout)
     assert requests(http, "GET", "/depth") == []
     await ex.close()
+
+
+async def test_a_market_that_resumed_after_a_halt_takes_orders_again(http, clock):
+    from test_exchanges.vest.vest_fakes import tickers
+
+    ex = await make_exchange(http, clock)
+    FakeVest(http)
+    halted = tickers(ETH_PERP="3000")
+    halted["tickers"][-1]["status"] = "HALT"
+    http.get(rx("/ticker/latest"), payload=halted)
+    with pytest.raises(E.MarketClosed):
+        await ex.create_order("ETH", "buy", 0.1)
+    assert ex.markets["ETH-PERP"].halted
+    http.get(rx("/ticker/latest"), payload=tickers(ETH_PERP="3000"), repeat=True)  # trading again
+    assert (await ex.create_order("ETH", "buy", 0.1, price=3000))["status"] == "NEW"
+    assert (await ex.create_order("ETH", "buy", 0.1))["status"] == "FILLED"
+    assert not ex.markets["ETH-PERP"].halted and len(posts(http)) == 2
+    await ex.close()
+
+
+def test_realized_pnl_is_price_pnl_without_vests_fees_and_funding():
+    from test_exchanges.conftest import load_sample
+    from wrappers.vest_parsers import parse_order
+
+    opening = load_sample("rest_orders_get.json")[1]  # realizedPnl -0.173755 = minus its fee
+    assert parse_order(opening)["realized_pnl"] == 0.0 and parse_order(opening)["fee"] == 0.173755
+    closing = dict(opening, realizedPnl="4.870000", fees="0.110000", settledFunding="-0.020000")
+    assert parse_order(closing)["realized_pnl"] == 5.0  # 4.87 + 0.11 fee − (−0.02) funding paid

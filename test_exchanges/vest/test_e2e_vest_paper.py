@@ -75,6 +75,7 @@ async def test_market_order_position_collateral_and_close(paper: PaperVest, ex) 
     assert await ex.get_position("ETH") is None
     assert ledger_position(paper, ex, "ETH-PERP") == 0
     assert await ex.close_position("ETH") is None  # flat
+    assert paper.stats["group_header_missing"] == 0  # the library always sends xrestservermm
 
 
 async def test_limit_order_open_orders_and_cancel(paper: PaperVest, ex) -> None:

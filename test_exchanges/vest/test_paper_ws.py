@@ -38,7 +38,6 @@ async def test_handshake_close_codes(client: RawClient, paper: PaperVest, sessio
     base = f"ws://127.0.0.1:{paper.port}/ws-api"
     assert await close_code(session, f"{base}?version=2.0&xwebsocketserver=restserver0") == 4000
     assert await close_code(session, f"{base}?xwebsocketserver=restserver0") == 4000
-    assert await close_code(session, f"{base}?version=1.0") == 4001
     assert await close_code(session, f"{base}?version=1.0&xwebsocketserver=restserver7") == 4001
     assert await close_code(session, f"{base}?version=1.0&xwebsocketserver=server0") == 4002
     assert await close_code(session, client.ws_url("deadbeef")) == 4004
@@ -212,3 +211,28 @@ async def test_partially_filled_event_has_the_filled_shape(client: RawClient, pa
         paper.set_price("BTC-PERP", "96000.0")
         done = (await recv_json(ws))["data"]["args"]
         assert (done["status"], done["lastFilledSize"], done["lastFilledPrice"]) == ("FILLED", "0.0500", ask_px)
+
+
+async def test_public_streams_without_xwebsocketserver(client: RawClient, paper: PaperVest, session: aiohttp.ClientSession) -> None:
+    """Public channels are served without the group parameter; account_private still needs
+    the listen key, and a group that is given must be the key's."""
+    base = f"ws://127.0.0.1:{paper.port}/ws-api?version=1.0"
+    async with session.ws_connect(base) as ws:
+        await ws.send_json({"method": "PING", "params": [], "id": 0})
+        assert await recv_json(ws) == {"data": "PONG"}
+        await ws.send_json({"method": "SUBSCRIBE", "params": ["tickers", "BTC-PERP@depth"], "id": 3})
+        assert await recv_json(ws) == {"result": None, "id": 3}
+        tickers = await recv_until(ws, lambda f: f.get("channel") == "tickers")
+        assert len(tickers["data"]) == len(paper.markets)
+        assert (await recv_until(ws, lambda f: f.get("channel") == "BTC-PERP@depth"))["data"]["bids"]
+    sub = {"method": "SUBSCRIBE", "params": ["account_private"], "id": 1}
+    assert await close_code(session, base, sub) == 4003  # no listen key: no private stream
+    key = (await client.post("/account/listenKey"))[1]["listenKey"]
+    assert await close_code(session, f"{base}&listenKey={key}&xwebsocketserver=restserver0") == 4002
+    assert await close_code(session, f"{base}&listenKey=deadbeef") == 4004
+    async with session.ws_connect(f"{base}&listenKey={key}") as ws:  # the key alone binds the account
+        await ws.send_json(sub)
+        assert await recv_json(ws) == {"result": None, "id": 1}
+        _, placed = await client.place(order_type="LIMIT", limit_price="90000.0")
+        event = await recv_json(ws)
+        assert event["channel"] == "account_private" and event["data"]["args"]["id"] == placed["id"]

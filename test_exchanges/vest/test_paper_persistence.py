@@ -18,6 +18,7 @@ from mpdex.paper import PaperVest
 from mpdex.paper.ledger import Ledger
 from test_exchanges.paper_helpers import RawClient, fresh_nonce, now_ms
 from wrappers.vest_keys import make_vest_key
+from wrappers.vest_paper.store import VestStore
 
 pytest_plugins = ("test_exchanges.paper_helpers",)
 
@@ -122,6 +123,80 @@ async def test_sigkill_mid_way_leaves_a_consistent_ledger(tmp_path, session: aio
         pos = ledger.position(account.id, "BTC-PERP")
         assert (pos.size if pos else Decimal(0)) == net
         assert account.balance == Decimal(10_000) + sum((o.realized_pnl or Decimal(0) for o in filled), Decimal(0))
-        assert ledger.last_nonce(account.id) == max(o.nonce for o in filled)
+        assert VestStore(ledger).last_nonce(account.id) == max(int(o.client_id) for o in filled)
     finally:
         ledger.close()
+
+
+# The ledger layout written before the simulator core was split out (core schema 1).
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, address TEXT NOT NULL UNIQUE, acc_group INTEGER NOT NULL,
+    balance TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE api_keys (api_key TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),
+    signing_address TEXT NOT NULL, expiry_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE nonces (account_id INTEGER NOT NULL REFERENCES accounts(id), nonce INTEGER NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (account_id, nonce));
+CREATE TABLE positions (account_id INTEGER NOT NULL REFERENCES accounts(id), symbol TEXT NOT NULL, size TEXT NOT NULL,
+    entry_price TEXT NOT NULL, entry_funding TEXT NOT NULL, settled_funding TEXT NOT NULL, PRIMARY KEY (account_id, symbol));
+CREATE TABLE leverages (account_id INTEGER NOT NULL REFERENCES accounts(id), symbol TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (account_id, symbol));
+CREATE TABLE orders (id TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id), nonce INTEGER NOT NULL,
+    symbol TEXT NOT NULL, is_buy INTEGER NOT NULL, order_type TEXT NOT NULL, limit_price TEXT NOT NULL, size TEXT NOT NULL,
+    reduce_only INTEGER NOT NULL, time_in_force TEXT NOT NULL, status TEXT NOT NULL, code INTEGER, filled TEXT NOT NULL,
+    avg_price TEXT, last_filled_size TEXT, last_filled_price TEXT, last_filled_time INTEGER, fees TEXT NOT NULL,
+    realized_pnl TEXT, settled_funding TEXT, mark_price TEXT NOT NULL, init_margin_ratio TEXT NOT NULL,
+    post_time INTEGER NOT NULL, UNIQUE (account_id, nonce));
+CREATE INDEX orders_open ON orders (status) WHERE status IN ('NEW', 'PARTIALLY_FILLED');
+CREATE INDEX orders_account ON orders (account_id, post_time);
+CREATE TABLE listen_keys (listen_key TEXT PRIMARY KEY, account_id INTEGER NOT NULL UNIQUE REFERENCES accounts(id),
+    expiry_ms INTEGER NOT NULL);
+CREATE TABLE marks (symbol TEXT PRIMARY KEY, mark TEXT NOT NULL, idx TEXT NOT NULL, cum_funding TEXT NOT NULL);
+CREATE TABLE funding_history (symbol TEXT NOT NULL, time INTEGER NOT NULL, rate TEXT NOT NULL, PRIMARY KEY (symbol, time));
+"""
+
+
+async def test_a_ledger_from_before_the_split_is_upgraded_in_place(tmp_path, session: aiohttp.ClientSession) -> None:
+    import sqlite3
+
+    from wrappers.vest_auth import address_of
+
+    db = str(tmp_path / "v1.sqlite3")
+    signing_pk, primary = "0x" + "3c" * 32, address_of("0x" + "4d" * 32)
+    t = now_ms()
+    conn = sqlite3.connect(db)
+    conn.executescript(V1_SCHEMA)
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("schema_version", "1"), ("last_funding_ms", "0")])
+    conn.execute("INSERT INTO accounts VALUES (1, ?, 1, '9990.5', ?)", (primary.lower(), t))
+    conn.execute("INSERT INTO api_keys VALUES ('k1', 1, ?, ?, ?)", (address_of(signing_pk), t + 86_400_000, t))
+    conn.executemany("INSERT INTO nonces VALUES (1, ?, ?)", [(11, "order"), (12, "order"), (13, "cancel")])
+    conn.execute("INSERT INTO positions VALUES (1, 'ETH-PERP', '0.500', '3400.00', '0', '0')")
+    conn.execute("INSERT INTO leverages VALUES (1, 'ETH-PERP', 20)")
+    conn.execute("INSERT INTO orders VALUES ('0xaa', 1, 11, 'ETH-PERP', 1, 'MARKET', '3500.00', '0.500', 0, 'GTC', 'FILLED',"
+                 " NULL, '0.500', '3400.00', '0.500', '3400.00', ?, '0.17', '-0.17', '0', '3400.00', '0.0500', ?)", (t, t))
+    conn.execute("INSERT INTO orders VALUES ('0xbb', 1, 12, 'ETH-PERP', 0, 'LIMIT', '3600.00', '1.000', 1, 'GTC', 'REJECTED',"
+                 " 3019, '0', NULL, NULL, NULL, NULL, '0', NULL, NULL, '3400.00', '0.0500', ?)", (t + 1,))
+    conn.execute("INSERT INTO listen_keys VALUES ('lk1', 1, ?)", (t + 3_600_000,))
+    conn.execute("INSERT INTO marks VALUES ('ETH-PERP', '3450.00', '3450.00', '0')")
+    conn.execute("INSERT INTO funding_history VALUES ('ETH-PERP', 3600000, '0.0000125')")
+    conn.commit()
+    conn.close()
+
+    async with PaperVest(db_path=db, seed=5, tick_interval=None, auto_funding=False) as paper:
+        key = make_vest_key(api_key="k1", signing_private_key=signing_pk, primary_address=primary, account_group=1,
+                            network="dev", rest_url=paper.rest_url, ws_url=paper.ws_url)
+        c = RawClient(key, session)
+        acc = await c.account()
+        assert acc["collateral"] == "9990.500000" and {"symbol": "ETH-PERP", "value": 20} in acc["leverages"]
+        assert [(p["symbol"], p["size"], p["entryPrice"]) for p in acc["positions"]] == [("ETH-PERP", "0.500", "3400.00")]
+        rows = (await c.get("/orders"))[1]
+        assert [(r["id"], r["nonce"], r["status"], r["code"]) for r in rows] == [
+            ("0xbb", 12, "REJECTED", 3019), ("0xaa", 11, "FILLED", None)]
+        assert (await c.get("/account/nonce"))[1] == {"lastNonce": 13}
+        status, body = await c.place(symbol="ETH-PERP", size="0.100", limit_price="3500.00", nonce=13)
+        assert (status, body["code"]) == (400, 3015)
+        assert (await c.request("PUT", "/account/listenKey"))[1] == {"listenKey": "lk1"}
+        assert paper.price("ETH-PERP") == Decimal("3450.00")
+        assert (await c.get("/funding/history", params={"symbol": "ETH-PERP"}))[1][0]["time"] == 3600000
+        assert (await c.place(symbol="ETH-PERP", is_buy=False, size="0.500", limit_price="3000.00", reduce_only=True))[0] == 200
+        assert paper.ledger.get_meta("dialect") == "vest" and paper.ledger.get_meta("schema_version") == "2"

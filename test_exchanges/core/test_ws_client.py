@@ -11,11 +11,12 @@ from typing import Any
 import brotli
 import orjson
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from wrappers import base_ws_client
 from wrappers.base_ws_client import BaseWSClient
 
-from .ws_helpers import ConnectProxy, ControlledServer, eventually, leftover_tasks
+from ..ws_helpers import ConnectProxy, ControlledServer, eventually, leftover_tasks
 
 FAST = dict(connect_timeout=1.0, ping_interval=0.1, recv_timeout=0.4, reconnect_min=0.05, reconnect_max=0.4)
 
@@ -31,10 +32,12 @@ class ChannelClient(BaseWSClient):
         self.frames: list[Any] = []
         self.last_data_at: dict[str, float] = {}
 
-    def _handle_message(self, msg: Any) -> None:
+    def _handle_message(self, msg: Any) -> bool:
         self.frames.append(msg)
         if isinstance(msg, dict) and "channel" in msg:
             self.last_data_at[msg["channel"]] = time.monotonic()
+            return True
+        return False  # acks and PONGs are not data
 
     async def _resubscribe(self) -> None:
         await self.send({"method": "SUBSCRIBE", "params": self.channels, "id": self.generation})
@@ -225,10 +228,11 @@ async def test_brotli_frames_without_the_extra_are_dropped_with_one_warning(
 
 async def test_handler_errors_are_logged_and_the_socket_survives(caplog: pytest.LogCaptureFixture) -> None:
     class Fragile(ChannelClient):
-        def _handle_message(self, msg: Any) -> None:
-            super()._handle_message(msg)
+        def _handle_message(self, msg: Any) -> bool:
+            data = super()._handle_message(msg)
             if isinstance(msg, dict) and msg.get("channel") == "boom":
                 raise KeyError("boom")
+            return data
 
     async with ControlledServer() as server:
         client = Fragile(server.url, ["boom", "tickers"], **FAST)
@@ -285,3 +289,158 @@ async def test_server_that_acks_then_closes_does_not_cause_a_reconnect_storm() -
         assert 3 <= server.connect_count <= 10
         assert client.attempt >= 3
         await client.close()
+
+
+class TopicClient(BaseWSClient):
+    """A client that lets the base keep its subscriptions, Hyperliquid style: one
+    subscribe object per topic, a JSON ping, a text hello frame that is not JSON."""
+
+    LOG_NAME = "topic-ws"
+    IGNORED_TEXT_FRAMES = frozenset({"Websocket connection established."})
+
+    def __init__(self, url: str, **kw: Any) -> None:
+        super().__init__(url, **kw)
+        self.frames: list[Any] = []
+
+    def _handle_message(self, msg: Any) -> bool:
+        self.frames.append(msg)
+        return isinstance(msg, dict) and "channel" in msg
+
+    def _subscribe_messages(self, topics: list[Any]) -> list[Any]:
+        return [{"method": "SUBSCRIBE", "params": [t], "id": self.next_request_id()} for t in topics]
+
+    def _unsubscribe_messages(self, topics: list[Any]) -> list[Any]:
+        return [{"method": "UNSUBSCRIBE", "params": list(topics), "id": self.next_request_id()}]
+
+
+async def test_the_base_keeps_topics_sends_each_once_and_replays_them_after_a_drop() -> None:
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, **FAST)
+        await client.subscribe("tickers", "BTC-PERP@depth")  # before start: kept, sent on connect
+        assert await client.start()
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "BTC-PERP@depth"]])
+        await client.subscribe("tickers", "ETH-PERP@depth")  # a kept topic is not sent again
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "BTC-PERP@depth", "ETH-PERP@depth"]])
+        await client.unsubscribe("BTC-PERP@depth", "never-subscribed")
+        assert await eventually(lambda: server.live_subscriptions() == [["tickers", "ETH-PERP@depth"]])
+        assert client.topics == ["tickers", "ETH-PERP@depth"]
+        await server.drop_all()
+        assert await eventually(lambda: client.generation == 2 and server.live_subscriptions() == [["tickers", "ETH-PERP@depth"]])
+        await client.close()
+
+
+async def test_an_expected_text_frame_is_skipped_silently(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="mpdex.ws")
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, **FAST)
+        await client.start()
+        await server.broadcast_raw("Websocket connection established.")
+        await server.broadcast_raw('{"channel":"after","data":1}')
+        assert await eventually(lambda: {"channel": "after", "data": 1} in client.frames)
+        assert client._errors_seen == 0 and not caplog.records
+        await server.broadcast_raw("something else")
+        assert await eventually(lambda: client._errors_seen == 1)
+        await client.close()
+
+
+async def test_receive_times_come_from_the_injected_clock(fake_clock: Any) -> None:
+    async with ControlledServer() as server:
+        client = TopicClient(server.url, clock=fake_clock, **FAST)
+        await client.subscribe("tickers")
+        await client.start()
+        assert await eventually(lambda: len(client.frames) >= 2)
+        assert client.last_message_at == fake_clock.monotonic() == 1000.0
+        await client.close()
+
+
+async def test_every_tracked_state_hears_of_each_lost_socket_before_the_disconnect_hook() -> None:
+    events: list[str] = []
+
+    class Recorder:
+        def mark_gap(self) -> None:
+            events.append("gap")
+
+    class Hooked(TopicClient):
+        def _on_disconnected(self, code: int | None, reason: str) -> None:
+            events.append(f"disconnected {code}")
+
+    async with ControlledServer() as server:
+        client = Hooked(server.url, **FAST)
+        client.track(Recorder())
+        await client.start()
+        await server.drop_all(code=1012)
+        assert await eventually(lambda: client.generation == 2 and client.connected)
+        assert events == ["gap", "disconnected 1012"]
+        await client.close()
+    assert events[-1] == "gap"  # the last socket ended too
+
+
+async def test_a_server_that_sends_data_then_closes_is_reconnected_at_a_bounded_rate() -> None:
+    # data resets the backoff, so the storm guard is the spacing between two opens
+    class DataThenClose(ControlledServer):
+        async def _answer(self, ws: Any, raw: str | bytes) -> None:
+            await super()._answer(ws, raw)
+            await ws.send('{"channel":"tickers","data":{"seq":0}}')
+            await ws.close(1011, "internal error")
+
+    async with DataThenClose() as server:
+        client = ChannelClient(server.url, ["tickers"], **FAST)  # min_connect_interval = 4 × 0.05
+        assert client.min_connect_interval == pytest.approx(0.2)
+        await client.start(wait=False)
+        await asyncio.sleep(1.2)
+        assert 3 <= server.connect_count <= 7  # ≤ 1 per 0.2 s, not dozens
+        assert client.attempt <= 1  # every socket delivered data: no growing backoff
+        await client.close()
+
+
+async def test_a_flapping_link_is_up_most_of_the_time() -> None:
+    # for 4 s every connection lives 0.2–0.6 s (data flowing), far shorter than the ping interval;
+    # the backoff restarts with each connection that delivered data, so the link is down
+    # only for the fast first retry (the old rule kept doubling towards its 30 s cap)
+    rng = random.Random(11)
+
+    class Flapping(ControlledServer):
+        async def _handler(self, ws: Any) -> None:
+            asyncio.get_running_loop().call_later(rng.uniform(0.2, 0.6), lambda: asyncio.ensure_future(ws.close(1012)))
+            await super()._handler(ws)
+
+    async with Flapping() as server:
+        client = ChannelClient(server.url, ["tickers"], connect_timeout=1.0, ping_interval=1.0, recv_timeout=2.0,
+                               reconnect_min=0.05, rng=random.Random(5))
+        assert client.reconnect_max == 5.0  # the cap: a flapping link is retried within 5 s
+        await client.start()
+        up = samples = 0
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 4.0
+        while loop.time() < end:
+            up += client.connected
+            samples += 1
+            await asyncio.sleep(0.005)
+        uptime = up / samples
+        assert uptime >= 0.8, f"up {uptime:.0%} of the soak ({server.connect_count} connections)"
+        assert server.connect_count >= 6
+        await client.close()
+
+
+async def test_the_default_cap_keeps_every_retry_within_five_seconds() -> None:
+    client = ChannelClient("ws://127.0.0.1:9/x", [], rng=random.Random(3))
+    delays = [client.next_delay() for _ in range(40)]
+    assert delays[0] < BaseWSClient.RECONNECT_MIN and max(delays) <= 5.0 and delays[-1] >= 2.5
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date_against_the_injected_clock(fake_clock: Any) -> None:
+    import email.utils
+
+    from websockets.datastructures import Headers
+    from websockets.http11 import Response
+
+    def refused(value: str) -> InvalidStatus:
+        return InvalidStatus(Response(429, "Too Many Requests", Headers({"Retry-After": value}), b""))
+
+    client = ChannelClient("ws://127.0.0.1:9/x", [], clock=fake_clock)
+    in_3s = email.utils.formatdate(fake_clock.now_ms() / 1000 + 3, usegmt=True)
+    assert client._retry_after(refused(in_3s)) == pytest.approx(3.0)
+    assert client._retry_after(refused("1.5")) == 1.5
+    assert client._retry_after(refused("86400")) == BaseWSClient.MAX_RETRY_AFTER  # not believed beyond 5 min
+    assert client._retry_after(refused("soon")) is None
+    assert client._retry_after(OSError("refused")) is None

@@ -14,7 +14,7 @@ from mpdex.errors import AuthenticationError, RequestTimeout
 from wrappers.vest_keys import make_vest_key
 from wrappers.vest_ws_client import VestWSClient, VestWSPool
 
-from .ws_helpers import FakeVestRest, VestLikeServer, eventually, leftover_tasks, vest_order
+from ..ws_helpers import FakeVestRest, VestLikeServer, eventually, leftover_tasks, vest_order
 
 FAST = dict(connect_timeout=1.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.4)
 
@@ -68,6 +68,38 @@ async def test_mark_price_is_served_fresh_and_stale_data_falls_back_to_rest(capl
         await client.close()
 
 
+async def test_a_rest_ticker_that_answers_after_a_newer_socket_ticker_does_not_replace_it() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        rest.ticker_delay = 0.5
+        client = await start_client(server, rest, max_age=0.2)
+        assert await eventually(lambda: client.mark_price("BTC-PERP") == 100.5)
+        server.silence(0.3)  # the socket's row ages past the bound …
+        await asyncio.sleep(0.25)
+        assert client.mark_price("BTC-PERP") is None
+        server.marks["BTC-PERP"] = "101"
+        reader = asyncio.create_task(client.get_mark_price("BTC-PERP"))  # … REST reads 101 now …
+        await asyncio.sleep(0.05)
+        server.marks["BTC-PERP"] = "102"  # … the socket speaks again, with 102, before REST answers
+        assert await reader == 102.0
+        assert client.mark_price("BTC-PERP") == 102.0 and rest.count("get_ticker_latest") == 1
+        await client.close()
+
+
+async def test_a_rest_book_that_answers_after_a_newer_socket_book_is_not_returned() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        rest.depth_delay = 0.5
+        client = await start_client(server, rest, max_age=0.2)
+        assert (await client.get_orderbook("BTC-PERP", "ex1", timeout=2))["bids"][0] == [99.5, 2.0]
+        server.silence(0.3)
+        await asyncio.sleep(0.25)
+        book = await client.get_orderbook("BTC-PERP", "ex1", timeout=0.1)  # stale: REST is asked …
+        assert rest.count("get_depth") == 1
+        assert book["bids"] == [[99.5, 2.0], [99.0, 1.5]]  # … but the socket's book came after the request
+        await client.close()
+
+
 async def test_depth_is_reference_counted_per_holder() -> None:
     async with VestLikeServer() as server:
         rest = FakeVestRest(server)
@@ -86,6 +118,32 @@ async def test_depth_is_reference_counted_per_holder() -> None:
         assert await eventually(lambda: server.live_subscriptions() == [["tickers", "account_private"]])
         assert client.orderbook("BTC-PERP") is None and "BTC-PERP@depth" not in client.channels
         assert rest.count("get_depth") == 0
+        await client.close()
+
+
+async def test_a_book_is_parsed_once_per_frame_and_each_read_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wrappers import vest_parsers
+
+    parsed: list[int] = []
+    real = vest_parsers.parse_orderbook
+
+    def counting(raw: Any, time_ms: int) -> Any:
+        parsed.append(time_ms)
+        return real(raw, time_ms)
+
+    monkeypatch.setattr(vest_parsers, "parse_orderbook", counting)
+    async with VestLikeServer(tick=5.0) as server:  # one frame per 5 s: the reads below see one frame
+        client = await start_client(server, FakeVestRest(server))
+        await client.subscribe_orderbook("BTC-PERP", "ex1")
+        client._handle_message({"channel": "BTC-PERP@depth", "data": {"bids": [["99", "1"]], "asks": [["101", "2"]]}})
+        books = [await client.get_orderbook("BTC-PERP", "ex1") for _ in range(10)]
+        assert len(parsed) == 1 and all(b == books[0] for b in books)
+        assert books[0] == {"bids": [[99.0, 1.0]], "asks": [[101.0, 2.0]], "time": parsed[0]}
+        books[0]["bids"][0][1] = 0.0  # a caller that edits its book …
+        books[0]["asks"].clear()
+        assert client.orderbook("BTC-PERP") == books[1]  # … does not edit the cache
+        client._handle_message({"channel": "BTC-PERP@depth", "data": {"bids": [["98", "1"]], "asks": [["102", "2"]]}})
+        assert (await client.get_orderbook("BTC-PERP", "ex1"))["bids"] == [[98.0, 1.0]] and len(parsed) == 2
         await client.close()
 
 
@@ -149,6 +207,63 @@ async def test_keepalive_1125_gets_a_fresh_key_and_reconnects() -> None:
         assert await server.push_order_event(vest_order(8)) >= 1
         assert await eventually(lambda: client.find_order(8) is not None)
         await client.close()
+
+
+SLOW_BACKOFF = dict(reconnect_min=2.0, reconnect_max=2.0, min_connect_interval=0.2)  # a normal retry takes ≥ 1 s
+
+
+async def test_a_healthy_socket_whose_key_expires_on_keepalive_reconnects_at_once() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest, keepalive_interval=0.15, **SLOW_BACKOFF)
+        assert await eventually(lambda: client.private_live and client.mark_price("BTC-PERP") is not None)
+        await asyncio.sleep(0.2)  # older than the storm guard's spacing
+        server.valid_keys.clear()  # expired server-side: the next keepalive answers 1125
+        t0 = time.monotonic()
+        assert await eventually(lambda: client.generation == 2 and client.private_live, timeout=3)
+        assert time.monotonic() - t0 < 0.6  # the keepalive period plus a reconnect, no backoff
+        await client.close()
+
+
+async def test_a_healthy_socket_closed_for_its_key_reconnects_at_once_but_a_refused_new_key_backs_off() -> None:
+    async with VestLikeServer() as server:
+        rest = FakeVestRest(server)
+        client = await start_client(server, rest, **SLOW_BACKOFF)
+        assert await eventually(lambda: client.private_live and client.mark_price("BTC-PERP") is not None)
+        await asyncio.sleep(0.2)
+        t0 = time.monotonic()
+        await server.expire_keys(4004)  # e.g. another process deleted the account's key
+        assert await eventually(lambda: client.generation == 2 and client.private_live, timeout=3)
+        assert time.monotonic() - t0 < 0.5
+        real = rest.create_listen_key
+
+        async def refused_key() -> str:
+            key = await real()
+            server.valid_keys.discard(key)  # handed out, then refused by the socket server
+            return key
+
+        rest.create_listen_key = refused_key  # type: ignore[method-assign]
+        await server.expire_keys(4004)
+        await asyncio.sleep(1.5)
+        assert server.connect_count <= 4  # one at once, then the 1-2 s backoff: no storm
+        await client.close()
+
+
+async def test_api_keys_of_one_account_share_the_listen_key_and_only_the_last_close_deletes_it() -> None:
+    async with VestLikeServer() as server:
+        rest_a, rest_b, rest_c = FakeVestRest(server), FakeVestRest(server), FakeVestRest(server)
+        a = VestWSClient(make_key(server, api_key="bot-a"), rest_a, **FAST)
+        b = VestWSClient(make_key(server, api_key="bot-b"), rest_b, **FAST)
+        c = VestWSClient(make_key(server, address="0x" + "cd" * 20, api_key="bot-c"), rest_c, **FAST)
+        for client in (a, b, c):
+            assert await client.start()
+        await a.close()
+        assert rest_a.count("delete_listen_key") == 0  # b still uses the account's key
+        await c.close()
+        assert rest_c.count("delete_listen_key") == 1  # another account: its own key
+        assert b.connected and b.generation == 1
+        await b.close()
+        assert rest_b.count("delete_listen_key") == 1  # the last socket of the account
 
 
 async def test_keepalive_survives_an_unexpected_error() -> None:
@@ -335,8 +450,8 @@ async def test_order_memory_stays_bounded_over_a_long_run(monkeypatch: pytest.Mo
         for n in range(1, 101):
             client._on_order_event(vest_order(n, "NEW"))
             client._on_order_event({"id": f"0x{n:064x}", "status": "CANCELLED", "postTime": 1, "nonce": n})
-        assert len(client._final) == 10 and not client._orders
-        assert len(client._id_by_nonce) == 10 and len(client._order_seq) == 10
+        assert len(client.state.tracker.final) == 10 and not client.state.tracker.open
+        assert len(client.state.tracker.by_client_id) == 10 and len(client.state.tracker.order_seq) == 10
         assert client.find_order(100)["status"] == "CANCELLED" and client.find_order(1) is None
         await client.close()
 
@@ -366,7 +481,7 @@ async def test_a_burst_of_fills_runs_one_account_refresher_not_one_task_per_fill
             client._on_order_event(vest_order(n + 1, "PARTIALLY_FILLED", filled=True))
         refreshers = [t for t in client._tasks if t.get_name().endswith("account-refresh-on-fill")]
         assert len(refreshers) == 1
-        assert await eventually(lambda: client._account_fresh(client.max_age))
+        assert await eventually(lambda: client.state.account.fresh(client.max_age))
         assert rest.count("get_account") <= 3
         await client.close()
 
@@ -380,8 +495,8 @@ async def test_orders_that_ended_unseen_leave_no_index_entries_after_a_snapshot(
         for n in range(1, 51):
             client._on_order_event(vest_order(n, "NEW"))
         rest.orders = [vest_order(50, "NEW")]
-        await client._refresh_orders()
-        assert list(client._orders) == [f"0x{50:064x}"]
-        assert list(client._id_by_nonce) == ["50"] and list(client._order_seq) == [f"0x{50:064x}"]
+        await client.state.orders.refresh()
+        assert list(client.state.tracker.open) == [f"0x{50:064x}"]
+        assert list(client.state.tracker.by_client_id) == ["50"] and list(client.state.tracker.order_seq) == [f"0x{50:064x}"]
         assert client.find_order(50) is not None and client.find_order(1) is None
         await client.close()

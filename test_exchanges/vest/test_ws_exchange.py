@@ -15,7 +15,7 @@ from mpdex.errors import RequestTimeout
 from mpdex.paper import PaperVest
 from wrappers.vest import VestExchange
 
-from .ws_helpers import eventually, leftover_tasks
+from ..ws_helpers import eventually, leftover_tasks
 
 WS_FAST = dict(connect_timeout=2.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.5)
 FAST_REST = {"private": (1000.0, 1000.0), "public": (1000.0, 1000.0), "order": (1000.0, 1000.0)}

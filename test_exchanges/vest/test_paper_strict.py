@@ -15,6 +15,12 @@ def detail(body: dict, code: int) -> None:
     assert body == {"detail": {"code": code, "msg": body["detail"]["msg"]}}, body
 
 
+def detail400(status: int, body: dict, code: int) -> None:
+    """The order-level refusals a live-tested connector read as ``error.detail.msg``."""
+    assert status == 400, (status, body)
+    detail(body, code)
+
+
 def plain(body: dict, code: int) -> None:
     assert set(body) == {"code", "msg"} and body["code"] == code, body
 
@@ -57,8 +63,8 @@ async def test_account_group_header(client: RawClient) -> None:
         status, body = await client.get("/account", headers={**client.headers, "xrestservermm": header})
         assert status == 403
         detail(body, 1146)
-    status, body = await client.get("/account", headers={"X-API-KEY": client.key.api_key})
-    detail(body, 1146)  # missing on a private call
+    # missing on a private call: accepted, the API key identifies the account
+    assert (await client.get("/account", headers={"X-API-KEY": client.key.api_key}))[0] == 200
     assert (await client.get("/account"))[0] == 200
     # public: missing is fine, malformed or non-existent group is not
     assert (await client.get("/ticker/latest", headers={}))[0] == 200
@@ -127,10 +133,10 @@ async def test_repeated_nonce_and_rejections_consume_no_nonce(client: RawClient)
 
 async def test_reduce_only(client: RawClient) -> None:
     status, body = await client.place(is_buy=False, reduce_only=True, limit_price="1.0")
-    plain(body, 3018)  # flat: anything reduce-only would open
+    detail400(status, body, 3018)  # flat: anything reduce-only would open
     assert (await client.place(size="0.0100"))[0] == 200  # long 0.01
     status, body = await client.place(is_buy=True, reduce_only=True)
-    plain(body, 3018)
+    detail400(status, body, 3018)
     status, body = await client.place(is_buy=False, size="0.0200", reduce_only=True, limit_price="1.0")
     plain(body, 3019)
     status, body = await client.place(is_buy=False, size="0.0100", reduce_only=True, limit_price="1.0")
@@ -169,11 +175,12 @@ async def test_leverage_rules(client: RawClient) -> None:
     ok = await client.post("/account/leverage", {"time": now_ms(), "symbol": "BTC-PERP", "value": 50})
     assert ok == (200, {"symbol": "BTC-PERP", "value": 50})
     status, body = await client.post("/account/leverage", {"time": now_ms(), "symbol": "BTC-PERP", "value": 51})
-    assert status == 400
-    plain(body, 1130)
-    assert "maximum of 50" in body["msg"]
+    detail400(status, body, 1130)
+    assert "maximum of 50" in body["detail"]["msg"]
     status, body = await client.post("/account/leverage", {"time": now_ms(), "symbol": "AAPL-USD-PERP", "value": 11})
-    plain(body, 1130)
+    detail400(status, body, 1130)
+    status, body = await client.post("/account/leverage", {"time": now_ms(), "symbol": "BTC-PERP", "value": 0})
+    plain(body, 1130)  # malformed, not above the maximum: the docs' style
     status, body = await client.post("/account/leverage", {"time": now_ms(), "symbol": "FOO-PERP", "value": 2})
     plain(body, 1121)
     acc = await client.account()
@@ -252,9 +259,11 @@ async def test_cancel_rules(client: RawClient) -> None:
     body = client.cancel(placed["id"])
     body["signature"] = client.order()["signature"]  # a signature over something else
     detail((await client.post("/orders/cancel", body))[1], 1022)
-    plain((await client.post("/orders/cancel", client.cancel("0x" + "00" * 32)))[1], 3017)
+    detail400(*await client.post("/orders/cancel", client.cancel("0x" + "00" * 32)), 3017)
     assert await client.post("/orders/cancel", client.cancel(placed["id"])) == (200, {"id": placed["id"]})
-    plain((await client.post("/orders/cancel", client.cancel(placed["id"])))[1], 3017)  # no longer open
+    detail400(*await client.post("/orders/cancel", client.cancel(placed["id"])), 3017)  # no longer open
+    _, filled = await client.place(size="0.0010")
+    detail400(*await client.post("/orders/cancel", client.cancel(filled["id"])), 3017)  # already filled
     assert (await client.order_by_id(placed["id"]))["status"] == "CANCELLED"
 
 
@@ -271,3 +280,72 @@ async def test_halted_market_refuses_orders(client: RawClient, paper: PaperVest)
     assert ticker["status"] == "HALT"
     paper.set_market_status("AAPL-USD-PERP", "TRADING")
     assert (await client.place(symbol="AAPL-USD-PERP", size="1.00", limit_price="300.00"))[0] == 200
+
+
+async def test_a_client_that_never_sends_the_group_header_trades(client: RawClient, paper: PaperVest,
+                                                                 session: aiohttp.ClientSession) -> None:
+    """A live-tested connector sends only X-API-KEY on private calls; the paper accepts it,
+    and a wrong group still fails at once."""
+    bare = RawClient(client.key, session)
+    bare.headers = {"X-API-KEY": client.key.api_key}
+    assert (await bare.post("/account/leverage", {"time": now_ms(), "symbol": "BTC-PERP", "value": 5}))[0] == 200
+    status, placed = await bare.place(order_type="LIMIT", limit_price="50000.0")
+    assert status == 200, placed
+    assert (await bare.order_by_id(placed["id"]))["status"] == "NEW"
+    assert (await bare.post("/orders/cancel", bare.cancel(placed["id"])))[0] == 200
+    assert (await bare.post("/account/listenKey"))[0] == 200
+    assert (await bare.get("/account/nonce"))[0] == 200
+    assert paper.stats["group_header_missing"] == 6
+    wrong = {"X-API-KEY": client.key.api_key, "xrestservermm": "restserver0"}
+    status, body = await bare.post("/orders", bare.order(order_type="LIMIT", limit_price="50000.0"), headers=wrong)
+    assert status == 403
+    detail(body, 1146)
+
+
+async def test_a_client_that_registers_itself_gets_register_usdc_once(session: aiohttp.ClientSession) -> None:
+    from wrappers.vest_auth import build_register_body
+    from wrappers.vest_keys import make_vest_key
+
+    async with PaperVest(tick_interval=None, auto_funding=False, register_usdc="2500") as paper:
+        primary, signing = "0x" + "a7" * 32, "0x" + "b8" * 32
+        for expected_total in ("2500.000000", "2500.000000"):  # a second signer adds no money
+            body = build_register_body(primary, address_of(signing), now_ms() + 86_400_000, "dev")
+            async with session.post(paper.rest_url + "/register", json=body) as r:
+                reg = await r.json()
+            key = make_vest_key(api_key=reg["apiKey"], signing_private_key=signing, primary_address=address_of(primary),
+                                account_group=reg["accGroup"], network="dev", rest_url=paper.rest_url, ws_url=paper.ws_url)
+            assert (await RawClient(key, session).account())["collateral"] == expected_total
+        made = await paper.create_account(usdc=100)  # the venue's own accounts get what they ask for
+        assert (await RawClient(made, session).account())["collateral"] == "100.000000"
+
+
+async def test_absurd_amounts_are_refused_with_a_vest_code_never_a_500(client: RawClient, paper: PaperVest) -> None:
+    e20 = "100000000000000000000.0000"  # 1e20 BTC: no account can carry it
+    status, body = await client.place(size=e20, order_type="LIMIT", limit_price="90000.0")  # was HTTP 500
+    assert status == 400
+    plain(body, 3002)
+    plain((await client.place(size=e20))[1], 3001)  # MARKET: the book cannot cover it
+    status, body = await client.place(is_buy=False, size="0.0100", order_type="LIMIT",
+                                      limit_price="100000000000000000.0")  # 1e17: was HTTP 500
+    plain(body, 3002)
+    status, body = await client.place(size="9" * 24 + ".9999", order_type="LIMIT", limit_price="9" * 24 + ".9")
+    plain(body, 3002)  # the widest accepted shape still gets an exact margin check
+    for size, price in (("1" + "0" * 24 + ".0000", "90000.0"), ("0.0100", "1" + "0" * 28 + ".0")):
+        status, body = await client.place(size=size, order_type="LIMIT", limit_price=price)
+        assert status == 400 and "out of range" in body["msg"]
+        plain(body, 1130)  # more than 24 integer digits: not a quantity on any market
+    status, body = await client.place(size=e20, order_type="LIMIT", limit_price="90000.0", tif="FOK")
+    assert status == 200 and (await client.order_by_id(body["id"]))["status"] == "CANCELLED"  # a FOK miss
+    assert (await client.place(size="0.0100"))[0] == 200
+    status, body = await client.place(is_buy=False, size=e20, reduce_only=True, limit_price="1.0")
+    plain(body, 3019)  # larger than any position
+    assert (await client.position("BTC-PERP"))["size"] == "0.0100"
+
+    plain((await client.place(nonce=2**63))[1], 1023)  # not an int64: refused, not a 500
+    _, resting = await client.place(nonce=2**63 - 1, order_type="LIMIT", limit_price="50000.0")
+    plain((await client.post("/orders/cancel", client.cancel(resting["id"], nonce=2**63)))[1], 1023)
+    assert (await client.post("/orders/cancel", client.cancel(resting["id"])))[0] == 200
+    status, body = await client.get("/orders", params={"startTime": str(10**30)})
+    assert status == 400
+    plain(body, 1130)
+    assert (await client.get("/account/nonce"))[1] == {"lastNonce": 2**63 - 1}

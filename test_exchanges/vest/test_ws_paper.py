@@ -11,10 +11,9 @@ from dataclasses import replace
 import pytest
 
 from mpdex.paper import PaperVest
+from test_exchanges.ws_helpers import ConnectProxy, eventually, leftover_tasks
 from wrappers.vest_rest import VestRestClient
 from wrappers.vest_ws_client import VestWSClient
-
-from .ws_helpers import ConnectProxy, eventually, leftover_tasks
 
 FAST = dict(connect_timeout=2.0, ping_interval=0.1, recv_timeout=0.5, reconnect_min=0.05, reconnect_max=0.5)
 
@@ -29,7 +28,7 @@ async def fresh_everywhere(client: VestWSClient, symbols: tuple[str, ...] = ("BT
     return (
         client.private_live
         and all(client.mark_price(s, within) is not None for s in symbols)
-        and all(client.orderbook(s, within) is not None for s in client._depth_holders)
+        and all(client.orderbook(s, within) is not None for s in client.books.held)
     )
 
 
@@ -141,3 +140,30 @@ async def test_soak_50_forced_drops_lose_nothing_and_leak_nothing(paper: PaperVe
     assert await eventually(lambda: paper.stats["ws_open"] == 0)
     # nothing of ours (nor a server handler serving us) outlives close()
     assert await eventually(lambda: not leftover_tasks(baseline), timeout=1), leftover_tasks(baseline)
+
+
+async def test_one_bots_close_does_not_end_another_api_keys_private_stream(paper: PaperVest) -> None:
+    # two API keys of one account (two bots), one listen key per account on Vest
+    from wrappers.vest import VestExchange
+
+    primary = "0x" + "5a" * 32
+    keys = [replace(await VestExchange.register(primary, network="dev", rest_url=paper.rest_url), ws_url=paper.ws_url)
+            for _ in range(2)]
+    assert keys[0].api_key != keys[1].api_key and keys[0].primary_address == keys[1].primary_address
+    paper.deposit(keys[0], 10_000)
+    a, b = (VestExchange(**vars(k), ws_options=FAST) for k in keys)
+    await a.init()
+    await b.init()
+    try:
+        assert a.ws_client is not b.ws_client
+        client = b.ws_client
+        assert await eventually(lambda: client.private_live and a.ws_client.private_live)
+        await a.close()
+        await asyncio.sleep(0.3)
+        assert client.generation == 1 and client.private_live  # b's stream was not cut
+        res = await b.create_order("BTC", "buy", 0.01)
+        assert (await client.wait_for_order(res["client_order_id"], timeout=2))["status"] == "FILLED"
+        assert client.stats["order_events"] >= 1
+    finally:
+        await a.close()
+        await b.close()
