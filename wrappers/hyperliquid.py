@@ -10,6 +10,10 @@ shared ``mpdex.orders`` path) → this class. Signing is ``hyperliquid_auth``.
   ``orderStatus`` by cloid: exactly one matching order is adopted, or ``OrderStateUnknown``.
   Nothing is ever signed twice for one intent.
 * Account state is read for the master account (or the vault), never for the agent.
+* With ``use_ws`` one pooled socket per account (``hyperliquid_ws_client``) serves marks,
+  funding, books, open orders, positions and collateral while fresh (``ws_max_age``); REST
+  answers otherwise, and everything works with the socket unreachable. Our own orders,
+  cancels and leverage changes mark the socket's private state outdated at once.
 * REST marks (``metaAndAssetCtxs``, weight 20) are shared by concurrent callers and reused
   for at most ``CTX_REUSE`` seconds, so a burst of market orders reads them once.
 * No builder fee, referral or approval is sent unless the key asks (``builder_code`` +
@@ -44,24 +48,22 @@ from mpdex.transport import RetryPolicy
 from mpdex.types import (
     CancelResult,
     Collateral,
-    FundingEntry,
-    FundingRate,
     LeverageInfo,
     LeverageUpdate,
     OpenOrder,
-    OrderBook,
     OrderRecord,
     OrderResult,
     Position,
-    TradingFees,
 )
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
 from . import hyperliquid_leverage as L
 from . import hyperliquid_orders as O
 from . import hyperliquid_parsers as P
+from . import hyperliquid_ws_client as W
 from .hyperliquid_auth import HyperliquidSigner
 from .hyperliquid_keys import HyperliquidKey, builder_fee_for, make_hyperliquid_key
+from .hyperliquid_market_data import KLINE_INTERVALS, HyperliquidMarketData
 from .hyperliquid_markets import HyperliquidMarket, SymbolResolver, parse_meta_and_ctxs
 from .hyperliquid_rest import HyperliquidRestClient
 from .hyperliquid_wire import new_cloid
@@ -73,34 +75,23 @@ log = logging.getLogger("mpdex.hyperliquid")
 DEFAULT_SLIPPAGE = O.DEFAULT_SLIPPAGE
 #: seconds a ``metaAndAssetCtxs`` answer (marks, funding) may be reused by later reads
 CTX_REUSE = 0.5
-_MINUTE = 60_000
-KLINE_INTERVALS: dict[str, int] = {
-    "1m": _MINUTE, "3m": 3 * _MINUTE, "5m": 5 * _MINUTE, "15m": 15 * _MINUTE, "30m": 30 * _MINUTE,
-    "1h": 60 * _MINUTE, "2h": 120 * _MINUTE, "4h": 240 * _MINUTE, "8h": 480 * _MINUTE, "12h": 720 * _MINUTE,
-    "1d": 1440 * _MINUTE, "3d": 4320 * _MINUTE, "1w": 10080 * _MINUTE, "1M": 43200 * _MINUTE,
-}
-_PAGE = 500  # default number of rows of the time-range reads
+#: a market order's cap is built on a socket mark at most this old (else REST)
+_CAP_MAX_AGE = 1.0
+#: contract reads the pooled socket serves (``ws_supported``); orders and leverage are REST
+_WS_READS = frozenset({"get_mark_price", "get_orderbook", "get_open_orders", "get_position", "get_collateral"})
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
-        bound = f" and at most {maximum}" if maximum else ""
-        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
-    return value
-
-
-class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
+class HyperliquidExchange(HyperliquidMarketData, MultiPerpDexMixin, MultiPerpDex):
     """Hyperliquid perps. ``await create_exchange("hyperliquid", keys)`` or
     ``await HyperliquidExchange(**key_fields).init()`` (key fields: ``hyperliquid_keys``).
 
     Options (keyword-only): ``use_ws`` (None: the key's ``fetch_by_ws``; False pins REST),
-    ``slippage`` (market-order cap, default 0.005), ``timeout`` / ``order_timeout`` (s per
+    ``ws_max_age`` (s, default 5: older socket data is never served), ``ws_options``
+    (``HyperliquidWSClient`` settings for the account's first instance), ``slippage`` (market-order cap, default 0.005), ``timeout`` / ``order_timeout`` (s per
     read / per signed attempt), ``resend_window`` (s a signed body may be resent when its
     fate is unknown), ``order_queue_wait`` (s an action may wait for its rate-limit slot;
     past that it is refused locally, unsent), ``rate_limits`` (``{"ip"|"address": (rate,
@@ -130,6 +121,8 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
         ws_url: str | None = None,
         *,
         use_ws: bool | None = None,
+        ws_max_age: float = W.HyperliquidWSClient.MAX_AGE,
+        ws_options: Mapping[str, Any] | None = None,
         slippage: Any = DEFAULT_SLIPPAGE,
         timeout: float = 10.0,
         order_timeout: float = 2.0,
@@ -160,6 +153,11 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
             raise ConfigError("lookup_attempts must be an integer in 1..10")
         self.lookup_attempts = lookup_attempts
         self.use_ws = self.key.fetch_by_ws if use_ws is None else bool(use_ws)
+        self.ws_max_age = check_seconds(ws_max_age, "ws_max_age")
+        if ws_options is not None and not isinstance(ws_options, Mapping):
+            raise ConfigError("ws_options must be a mapping of HyperliquidWSClient settings")
+        self._ws_options = dict(ws_options or {})
+        self.ws_client: W.HyperliquidWSClient | None = None
         self._signer = HyperliquidSigner(self.key.signing_key)
         self._nonces = nonce_source or shared_nonce_source(("hyperliquid", self._signer.address))
         self._signing = O.ActionSigning(self._signer, self._nonces, self.key.vault_address, self.key.is_mainnet)
@@ -188,6 +186,9 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
         await self._asset_ctxs(0.0)
         log.info("hyperliquid %s: %d markets loaded (network=%s, signer=%s)", self._who, len(self.markets),
                  self.key.network, short_address(self._signer.address))
+        if self.use_ws and self.ws_client is None and not self._closed:
+            self.ws_client = await W.acquire(self.key, **self._ws_options)
+            self.ws_supported = {k: k in _WS_READS for k in self.ws_supported}
         return self
 
     async def _asset_ctxs(self, max_age: float) -> dict[str, dict[str, Any]]:
@@ -214,8 +215,11 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
     def _market(self, symbol: str) -> HyperliquidMarket:
         return self.markets[self.resolve_symbol(symbol)]
 
-    async def _ctx(self, symbol: str, max_age: float = CTX_REUSE) -> dict[str, Any]:
-        ctx = (await self._asset_ctxs(max_age)).get(symbol)
+    async def _ctx(self, symbol: str, ws_max_age: float) -> Mapping[str, Any]:
+        """The asset context: the socket's when fresh (``ws_max_age``), else REST."""
+        if self.ws_client is not None:
+            return await self.ws_client.get_asset_ctx(symbol, ws_max_age)
+        ctx = (await self._asset_ctxs(CTX_REUSE)).get(symbol)
         if ctx is None:
             raise ExchangeError(f"metaAndAssetCtxs has no context for {symbol}")
         return ctx
@@ -237,7 +241,8 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
         slip = self._slippage if slippage is None else check_slippage(slippage)
 
         async def mark() -> Decimal:
-            return P.dec((await self._ctx(market.symbol)).get("markPx"), "markPx")
+            ctx = await self._ctx(market.symbol, min(self.ws_max_age, _CAP_MAX_AGE))
+            return P.dec(ctx.get("markPx"), "markPx")
 
         return await normalize_order(
             O.market_rules(market), side, amount, price, order_type, is_reduce_only=is_reduce_only,
@@ -273,6 +278,9 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
                 log.warning("hyperliquid %s order %s %s %s cid=%s was cancelled by the caller after it may have been "
                             "sent; look it up by client_order_id", self._who, plan.symbol, plan.side, plan.size, cloid)
             raise
+        finally:
+            if wire.body is not None:
+                self._ws_changed()
 
     def _builder(self, market: HyperliquidMarket, plan: OrderPlan) -> dict[str, Any] | None:
         """The builder fee the key asks for on this order, or ``None`` (the default: none)."""
@@ -316,6 +324,8 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
         cloid = O.check_client_id(client_order_id)
         if cloid is None:
             raise BadRequest("client_order_id is required")
+        if self.ws_client is not None:
+            return await self.ws_client.wait_for_order(cloid, status, check_seconds(timeout, "timeout"))
         wanted = {status.upper()} if isinstance(status, str) else {str(s).upper() for s in status}
         deadline, delay, state = self._monotonic() + check_seconds(timeout, "timeout"), 0.1, None
         while True:
@@ -333,6 +343,8 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
     async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
         """Open orders (``frontendOpenOrders``) of ``symbol`` or of every market, oldest first."""
         native = self.resolve_symbol(symbol) if symbol is not None else None
+        if self.ws_client is not None:
+            return list(await self.ws_client.get_open_orders(native, self.ws_max_age))
         return P.parse_open_orders(await self.rest.frontend_open_orders(), native)
 
     async def cancel_orders(self, symbol: str, open_orders: Any = None) -> list[CancelResult]:
@@ -347,7 +359,10 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
             targets = [O.cancel_target(o, self._market, default) for o in O.as_order_list(open_orders)]
         wire = O.HyperliquidCancelWire(self.rest, self._signing, queue_wait=self.order_queue_wait,
                                        status_of=self._order_status, account=self._who, monotonic=self._monotonic)
-        return await wire.cancel(targets)
+        try:
+            return await wire.cancel(targets)
+        finally:
+            self._ws_changed()
 
     async def close_position(self, symbol: str, position: Position | None = None, *,
                              is_reduce_only: bool = True) -> OrderResult | None:
@@ -371,93 +386,55 @@ class HyperliquidExchange(MultiPerpDexMixin, MultiPerpDex):
     # -- account ------------------------------------------------------------------------
 
     async def get_position(self, symbol: str) -> Position | None:
-        return P.position_for(await self.rest.clearinghouse_state(), self.resolve_symbol(symbol))
+        return P.position_for(await self._account(), self.resolve_symbol(symbol))
 
     async def get_positions(self) -> list[Position]:
         """Every open position, from one ``clearinghouseState`` read."""
-        return P.positions_of(await self.rest.clearinghouse_state())
+        return P.positions_of(await self._account())
 
     async def get_collateral(self) -> Collateral:
         """``available_collateral`` = ``withdrawable``, ``total_collateral`` = ``accountValue``."""
-        return P.parse_collateral(await self.rest.clearinghouse_state())
+        return P.parse_collateral(await self._account())
+
+    async def _account(self) -> Mapping[str, Any]:
+        """``clearinghouseState``: the socket's snapshot when fresh, else REST."""
+        if self.ws_client is not None:
+            return await self.ws_client.get_account(self.ws_max_age)
+        return await self.rest.clearinghouse_state()  # type: ignore[no-any-return]
+
+    def _ws_changed(self) -> None:
+        """Our request changed orders or margin: the socket state's snapshots are outdated."""
+        if self.ws_client is not None:
+            self.ws_client.invalidate_private()
 
     async def update_leverage(self, symbol: str, leverage: int | None = None,
                               margin_mode: str | None = None) -> LeverageUpdate:
         """Set the leverage and margin mode of ``symbol``; see ``hyperliquid_leverage``."""
-        return await L.update_leverage(self.rest, self._signing, self._market(symbol), leverage, margin_mode,
-                                       queue_wait=self.order_queue_wait, account=self._who)
+        try:
+            return await L.update_leverage(self.rest, self._signing, self._market(symbol), leverage, margin_mode,
+                                           queue_wait=self.order_queue_wait, account=self._who)
+        finally:
+            self._ws_changed()
 
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:
         """The account's leverage and margin mode (``activeAssetData``); ``max_leverage`` from meta."""
         return await L.leverage_info(self.rest, self._market(symbol))
 
-    async def get_trading_fees(self, symbol: str) -> TradingFees:
-        """The account's rates from ``userFees``; when Hyperliquid refuses that read or
-        answers without rates, the published base tier (maker 0.015 %, taker 0.045 %),
-        logged as such. Transport failures raise."""
-        native = self.resolve_symbol(symbol)
-        try:
-            return P.parse_trading_fees(await self.rest.user_fees(), native)
-        except ExchangeError as exc:
-            log.info("hyperliquid %s userFees unavailable (%s): base tier fees", self._who, exc)
-            return {"symbol": native, "maker": float(P.BASE_FEES["maker"]), "taker": float(P.BASE_FEES["taker"])}
-
-    # -- market data --------------------------------------------------------------------
-
-    async def get_mark_price(self, symbol: str) -> float:
-        """The mark (``metaAndAssetCtxs`` ``markPx``; never the mid), at most ``CTX_REUSE`` s old."""
-        native = self.resolve_symbol(symbol)
-        return float(P.dec((await self._ctx(native)).get("markPx"), "markPx"))
-
-    async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
-        """``l2Book`` (up to 20 levels a side), best first; bounded by ``timeout``."""
-        timeout = check_seconds(timeout, "timeout")
-        native = self.resolve_symbol(symbol)
-        try:
-            body = await asyncio.wait_for(self.rest.l2_book(native), timeout)
-        except asyncio.TimeoutError:
-            raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
-        if body is None:
-            raise ExchangeError(f"Hyperliquid has no book for {native}")
-        return P.parse_orderbook(body, self._clock_ms())
-
-    async def get_funding_rate(self, symbol: str) -> FundingRate:
-        """The current hourly rate (``interval_hours`` = 1), with mark and oracle prices."""
-        native = self.resolve_symbol(symbol)
-        return P.parse_funding_rate(native, await self._ctx(native))
-
-    async def get_predicted_funding(self, symbol: str) -> FundingRate:
-        """Hyperliquid's predicted next hourly rate and its time (``predictedFundings``)."""
-        return P.parse_predicted_funding(await self.rest.predicted_fundings(), self.resolve_symbol(symbol))
-
-    async def get_funding_history(self, symbol: str, *, start_time: int | None = None, end_time: int | None = None,
-                                  limit: int | None = None) -> list[FundingEntry]:
-        """Funding rates ``[{symbol, time, funding_rate, interval_hours}]`` oldest first (at
-        most ``limit`` ≤ 5000, default 500; from ``start_time``, default ``limit`` hours ago)."""
-        native = self.resolve_symbol(symbol)
-        count = _positive_int(limit, "limit", maximum=5000) if limit is not None else _PAGE
-        end = _positive_int(end_time, "end_time") if end_time is not None else None
-        start = (_positive_int(start_time, "start_time") if start_time is not None
-                 else (end or self._clock_ms()) - count * 3_600_000)
-        return P.parse_funding_history(await self.rest.funding_history_pages(native, start, end, count))[:count]
-
-    async def get_klines(self, symbol: str, interval: str = "1m", *, limit: int | None = None) -> list[dict[str, Any]]:
-        """The latest ``limit`` candles (default 500, at most 5000) oldest first, in Vest's
-        shape (``quote_volume`` is ``None``: Hyperliquid publishes base volume only)."""
-        native = self.resolve_symbol(symbol)
-        step = KLINE_INTERVALS.get(interval)
-        if step is None:
-            raise BadRequest(f"interval must be one of {', '.join(KLINE_INTERVALS)}, got {interval!r}")
-        count = _positive_int(limit, "limit", maximum=5000) if limit is not None else _PAGE
-        end = self._clock_ms()
-        rows = await self.rest.candle_snapshot(native, interval, end - count * step, end)
-        return P.parse_candles(rows)[-count:]
-
     # -- life cycle -----------------------------------------------------------------------
 
     async def close(self, force_close: bool = True) -> None:
-        """Close the HTTP session. Idempotent."""
+        """Release this instance's book holds and its reference to the pooled socket (the
+        account's last instance closes it), then the HTTP session. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        await self.rest.close()
+        client, self.ws_client = self.ws_client, None
+        self.ws_supported = dict.fromkeys(self.ws_supported, False)
+        try:
+            if client is not None:
+                try:
+                    await client.release_holder(self)
+                finally:  # even if cancelled or failing, the pool must count this instance out
+                    await W.release(client)
+        finally:
+            await self.rest.close()
