@@ -70,7 +70,8 @@ class HyperliquidMarketData:
             return {"symbol": native, "maker": float(P.BASE_FEES["maker"]), "taker": float(P.BASE_FEES["taker"])}
 
     async def get_mark_price(self, symbol: str) -> float:
-        """The mark (``metaAndAssetCtxs`` ``markPx``; never the mid), at most ``CTX_REUSE`` s old."""
+        """The mark (``markPx``, never the mid): the socket's ``activeAssetCtx`` while fresh,
+        else ``metaAndAssetCtxs`` (REST answers are reused for at most ``CTX_REUSE`` s)."""
         native = self.resolve_symbol(symbol)
         return float(P.dec((await self._ctx(native, self.ws_max_age)).get("markPx"), "markPx"))
 

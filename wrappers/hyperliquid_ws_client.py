@@ -10,8 +10,8 @@ subscribed per coin on its first read, and until its first frame a REST ``metaAn
 answers. Orders are a REST snapshot (``frontendOpenOrders``) after every connect, kept current
 by ``orderUpdates``; the account (``clearinghouseState``: positions, collateral) is a REST
 snapshot refreshed on every fill. The server's text hello is skipped, ``{"method":"ping"}``
-goes every 20 s (the server closes a socket idle for 60 s) and every subscription is replayed
-once on each new socket.
+goes every 20 s (the server closes a socket idle for 60 s), a socket silent for 45 s is
+treated as dead, and every subscription is replayed once on each new socket.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from mpdex.types import OrderBook, OrderRecord
 from . import hyperliquid_parsers as P
 from .base_ws_client import BaseWSClient
 from .base_ws_pool import WSPool
-from .base_ws_state import BookStreams, FallbackLog, FieldOrderCodec, PrivateState, TimedCache
+from .base_ws_state import BookStreams, FallbackLog, FieldOrderCodec, PrivateState, RestSnapshot, TimedCache
 from .hyperliquid_keys import HyperliquidKey
 from .hyperliquid_markets import parse_meta_and_ctxs
 
@@ -113,6 +113,9 @@ class HyperliquidWSClient(BaseWSClient):
         self._wanted.update(dict.fromkeys([topic("orderUpdates", user=self.user), topic("userFills", user=self.user)]))
         self._fallback = FallbackLog(log, self.LOG_NAME, self.clock, self.stats)
         self._ctxs: TimedCache[str, Mapping[str, Any]] = TimedCache(self.clock)
+        #: one REST ``metaAndAssetCtxs`` in flight at a time, shared by every coin's fallback
+        self._rest_ctxs: RestSnapshot[dict[str, dict[str, Any]]] = RestSnapshot(
+            self._load_ctxs, clock=self.clock, name="asset-ctxs")
         self.books: BookStreams[Mapping[str, Any]] = BookStreams(
             self, topic=lambda coin: topic("l2Book", coin=coin), parse=P.parse_orderbook, fetch=self._rest_book,
             fallback=self._fallback,
@@ -191,19 +194,28 @@ class HyperliquidWSClient(BaseWSClient):
         return self._ctxs.get(coin, self._bound(max_age))
 
     async def get_asset_ctx(self, coin: str, max_age: float | None = None) -> Mapping[str, Any]:
-        """The coin's context from the socket when fresh, else REST (``metaAndAssetCtxs``);
-        the first read subscribes ``activeAssetCtx`` for the coin."""
+        """The coin's context from the socket when fresh, else REST (``metaAndAssetCtxs``:
+        one read in flight, shared by every caller, caching every coin with the time it was
+        sent); the first read subscribes ``activeAssetCtx`` for the coin."""
         await self.subscribe(topic("activeAssetCtx", coin=coin))
         bound = self._bound(max_age)
+        cached = self._ctxs.get(coin, bound)
+        if cached is not None:
+            return cached
+        self._fallback("asset context", coin)
+        ctxs = await self._rest_ctxs.ensure(bound)
+        newer = self._ctxs.get(coin, bound)  # a frame that beat the answer, or the answer itself
+        ctx = newer if newer is not None else ctxs.get(coin)
+        if ctx is None:
+            raise ExchangeError(f"metaAndAssetCtxs has no context for {coin}")
+        return ctx
 
-        async def rest() -> Mapping[str, Any]:
-            ctx = parse_meta_and_ctxs(await self.rest.meta_and_asset_ctxs())[1].get(coin)
-            if ctx is None:
-                raise ExchangeError(f"metaAndAssetCtxs has no context for {coin}")
-            return ctx
-
-        return await self._fallback.read(self._ctxs.get(coin, bound), lambda: self._ctxs.fetch(coin, rest, bound),
-                                         "asset context", coin)
+    async def _load_ctxs(self) -> dict[str, dict[str, Any]]:
+        stamp = self._ctxs.stamp()
+        ctxs = parse_meta_and_ctxs(await self.rest.meta_and_asset_ctxs())[1]
+        for coin, ctx in ctxs.items():
+            self._ctxs.put(coin, ctx, stamp)
+        return ctxs
 
     async def get_mark_price(self, coin: str, max_age: float | None = None) -> float:
         """The mark (``markPx``, never the mid)."""

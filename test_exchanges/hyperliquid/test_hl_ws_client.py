@@ -172,3 +172,12 @@ def test_topics_are_the_canonical_subscription_json():
     assert topic("l2Book", coin="BTC") == '{"type":"l2Book","coin":"BTC"}'
     with pytest.raises(Exception, match="ws_url"):
         HyperliquidWSClient(make_hyperliquid_key(**key_fields(ws_url="http://x")))
+
+
+async def test_a_burst_of_reads_before_the_first_frame_shares_one_rest_read():
+    async with HLLikeServer(tick=5) as server:  # no frame soon
+        rest = FakeHLRest()
+        client = await start_client(server, rest)
+        marks = await asyncio.gather(*(client.get_mark_price(c) for c in ("BTC", "ETH", "SOL") * 20))
+        assert set(marks) == {100000.0, 3000.0, 150.0} and rest.count("meta_and_asset_ctxs") == 1
+        await client.close()
