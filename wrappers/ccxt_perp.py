@@ -61,6 +61,7 @@ from mpdex.types import (
     FundingRate,
     LeverageInfo,
     LeverageUpdate,
+    MarketInfo,
     OpenOrder,
     OrderBook,
     OrderRecord,
@@ -317,7 +318,7 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
         self._markets = markets
         self._native_by_unified = {m["symbol"]: n for n, m in markets.items()}
         self.available_symbols = {"perp": sorted(markets)}
-        caps = {"orders"}
+        caps = {"orders", "prepare", "markets"}
         if self._has("fetchPositions"):
             caps.add("positions")
         if self._has("fetchFundingRate") or self._has("fetchFundingRates"):
@@ -685,6 +686,27 @@ class CcxtPerpExchange(MultiPerpDexMixin, MultiPerpDex):
                 raise ExchangeError(f"{self.name}: ccxt returned no funding rate for {native}")
             return found  # type: ignore[no-any-return]
         raise NotSupported(f"{self.name}: ccxt {self.entry.ccxt_id} reads no funding rates")
+
+    async def get_markets(self) -> list[MarketInfo]:
+        """Every loaded perpetual's rules as the adapter applies them (``market_rules``) and
+        ccxt's market flags (``active`` → TRADING/HALT, leverage limits, fee rates)."""
+        out: list[MarketInfo] = []
+        for native in sorted(self._markets):
+            market, rules = self._markets[native], self.market_rules(native)
+            grid = rules.price_grid
+            tick = getattr(grid, "tick", None)
+            lev = ((market.get("limits") or {}).get("leverage") or {}).get("max")
+            active = market.get("active")
+            out.append({
+                "symbol": native, "base": str(market.get("base") or native), "quote": rules.quote,
+                "status": "UNKNOWN" if active is None else "TRADING" if active else "HALT",
+                "size_step": float(rules.size_step), "min_size": float(rules.min_size),
+                "tick": float(tick) if isinstance(tick, Decimal) else None, "price_rule": grid.describe(),
+                "min_notional": None if rules.min_notional is None else float(rules.min_notional),
+                "max_leverage": int(lev) if isinstance(lev, (int, float)) and lev > 0 else None,
+                "taker_fee": P.num(market.get("taker")), "maker_fee": P.num(market.get("maker")),
+            })
+        return out
 
     async def get_trading_fees(self, symbol: str) -> TradingFees:
         """The account's fees when ccxt can read them (``fetchTradingFee``), else the market's."""

@@ -42,6 +42,10 @@ async def test_symbols_both_ways_and_precision():
         assert rules.size_step == Decimal("0.0001") and rules.min_notional == Decimal("10")
         assert rules.price_grid.describe() == "5 significant figures, at most 2 decimals"
         assert ex.get_perp_quote("BTC") == "USDC"
+        assert {"markets", "prepare"} <= ex.CAPABILITIES
+        eth = next(m for m in await ex.get_markets() if m["symbol"] == "ETH")
+        assert (eth["size_step"], eth["tick"], eth["min_notional"], eth["quote"]) == (0.0001, None, 10.0, "USDC")
+        assert eth["price_rule"] == "5 significant figures, at most 2 decimals"
         await ex.close()
 
 
