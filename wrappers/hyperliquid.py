@@ -101,7 +101,7 @@ class HyperliquidExchange(HyperliquidMarketData, MultiPerpDexMixin, MultiPerpDex
     """
 
     name = "hyperliquid"
-    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines"})
+    CAPABILITIES = frozenset({"orders", "funding", "fees", "positions", "klines", "markets", "prepare"})
 
     def __init__(
         self,

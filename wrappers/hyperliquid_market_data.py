@@ -1,9 +1,12 @@
-"""Hyperliquid market data and history reads of ``HyperliquidExchange`` (a mixin): marks,
-books, funding (now, predicted, history), candles and fee rates, socket-first where the
-pooled socket streams them (``ws_client``), REST otherwise.
+"""Hyperliquid market data and history reads of ``HyperliquidExchange`` (a mixin): market
+rules, marks, books, funding (now, predicted, history), candles and fee rates, socket-first
+where the pooled socket streams them (``ws_client``), REST otherwise.
 
 * Marks are ``markPx`` (never the mid); funding is the hourly rate (``interval_hours`` 1).
 * Time-range reads default to the latest 500 rows (at most 5000), paging 500 at a time.
+* ``get_markets`` states the rules orders are checked against (size step, the significant-
+  figure price grid, the $10 minimum); fee rates are the account's, so they are ``None``
+  there (``get_trading_fees`` reads them).
 * Fees are the account's (``userFees``) or, when Hyperliquid refuses that read or answers
   without rates, the published base tier (maker 0.015 %, taker 0.045 %), logged as such.
 """
@@ -16,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from mpdex.config import check_seconds
 from mpdex.errors import BadRequest, ExchangeError, RequestTimeout
-from mpdex.types import FundingEntry, FundingRate, OrderBook, TradingFees
+from mpdex.types import FundingEntry, FundingRate, MarketInfo, OrderBook, TradingFees
 
 from . import hyperliquid_parsers as P
+from .hyperliquid_markets import MIN_NOTIONAL, HyperliquidMarket
 
 if TYPE_CHECKING:
     from .hyperliquid_rest import HyperliquidRestClient
@@ -49,6 +53,7 @@ class HyperliquidMarketData:
     """The reads below need these of the exchange they are mixed into."""
 
     rest: HyperliquidRestClient
+    markets: dict[str, HyperliquidMarket]
     ws_client: HyperliquidWSClient | None
     ws_max_age: float
     _clock_ms: Callable[[], int]
@@ -57,6 +62,15 @@ class HyperliquidMarketData:
     if TYPE_CHECKING:
         def resolve_symbol(self, coin_or_symbol: str) -> str: ...
         async def _ctx(self, symbol: str, ws_max_age: float) -> Mapping[str, Any]: ...
+
+    async def get_markets(self) -> list[MarketInfo]:
+        """Every market's rules (delisted markets say ``DELISTED``)."""
+        return [{
+            "symbol": m.symbol, "base": m.symbol, "quote": m.quote, "status": "DELISTED" if m.delisted else "TRADING",
+            "size_step": float(m.size_step), "min_size": float(m.size_step), "tick": None,
+            "price_rule": m.price_grid.describe(), "min_notional": float(MIN_NOTIONAL), "max_leverage": m.max_leverage,
+            "taker_fee": None, "maker_fee": None,
+        } for m in sorted(self.markets.values(), key=lambda m: m.symbol)]
 
     async def get_trading_fees(self, symbol: str) -> TradingFees:
         """The account's rates from ``userFees``; when Hyperliquid refuses that read or

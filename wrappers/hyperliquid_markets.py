@@ -52,7 +52,8 @@ class SigFigGrid:
         return round_to_sig_figs(price, self.sig_figs, self.max_decimals, mode)
 
     def describe(self) -> str:
-        return f"at most {self.sig_figs} significant figures and {self.max_decimals} decimals"
+        places = "decimal" if self.max_decimals == 1 else "decimals"
+        return f"at most {self.sig_figs} significant figures and {self.max_decimals} {places}"
 
 
 @dataclass(frozen=True)

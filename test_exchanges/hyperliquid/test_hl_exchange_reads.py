@@ -185,3 +185,16 @@ async def test_leverage_info(http, clock):
                                                  "max_leverage": 25, "available_margin_modes": ["cross", "isolated"],
                                                  "status": "ok"}
     await ex.close()
+
+
+async def test_markets_state_the_rules_orders_are_checked_against(http, clock):
+    ex = await make_exchange(http, clock)
+    markets = {m["symbol"]: m for m in await ex.get_markets()}
+    assert markets["BTC"] == {"symbol": "BTC", "base": "BTC", "quote": "USDC", "status": "TRADING", "size_step": 0.00001,
+                              "min_size": 0.00001, "tick": None,
+                              "price_rule": "at most 5 significant figures and 1 decimal", "min_notional": 10.0,
+                              "max_leverage": 40, "taker_fee": None, "maker_fee": None}
+    assert markets["LOOM"]["status"] == "DELISTED" and set(markets) == {"BTC", "ETH", "SOL", "kPEPE", "HPOS", "LOOM"}
+    plan = await ex.prepare_order("BTC", "buy", "0.0012345", "100000.77")
+    assert (str(plan.size), str(plan.price)) == ("0.00123", "100000")
+    await ex.close()
