@@ -144,7 +144,24 @@ VENUES: dict[str, VenueSpec] = {
         VenueSpec(name="variational", perp_symbol="{coin}"),
         _ccxt("pacifica", "{coin}", "PACIFICA_KEY", ("public_key", "agent_public_key", "agent_private_key"),
               description="Pacifica through ccxt"),
-        VenueSpec(name="hyperliquid", perp_symbol="exchange_factory:_dex_coin", spot_symbol="{base}/{quote}"),
+        VenueSpec(
+            name="hyperliquid",
+            perp_symbol="wrappers.hyperliquid_markets:symbol_for_coin",
+            spot_symbol="{base}/{quote}",
+            exchange="wrappers.hyperliquid:HyperliquidExchange",
+            key_fields=("wallet_address",),
+            optional_key_fields={"wallet_private_key": None, "agent_api_address": None, "agent_api_private_key": None,
+                                 "by_agent": True, "vault_address": None, "builder_code": None,
+                                 "builder_fee_pair": None, "fetch_by_ws": True, "FrontendMarket": False,
+                                 "proxy": None, "network": "mainnet", "rest_url": None, "ws_url": None},
+            keys_variable="HYPERLIQUID_KEY",
+            key_class="wrappers.hyperliquid_keys:HyperliquidKey",
+            networks=("mainnet", "testnet"),
+            default_network="mainnet",
+            paper=None,
+            time_in_force=("GTC", "IOC", "ALO"),
+            description="Hyperliquid perps (native; no builder fee unless the key asks)",
+        ),
         VenueSpec(name="superstack", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
         VenueSpec(name="standx", perp_symbol="{coin}-USD"),
         _ccxt("extended", "{coin}-USD", "EXTENDED_KEY", ("api_key", "stark_private_key"),
@@ -157,19 +174,13 @@ VENUES: dict[str, VenueSpec] = {
 CCXT_ONLY_VENUES: dict[str, VenueSpec] = {
     spec.name: spec
     for spec in (
-        _ccxt("ccxt:hyperliquid", "exchange_factory:_dex_coin", "HYPERLIQUID_KEY", ("wallet_address",),
+        _ccxt("ccxt:hyperliquid", "wrappers.hyperliquid_markets:symbol_for_coin", "HYPERLIQUID_KEY", ("wallet_address",),
               optional={"wallet_private_key": None, "agent_api_address": None, "agent_api_private_key": None,
                         "by_agent": False, "vault_address": None, "builder_code": None, "builder_fee_pair": None,
                         "fetch_by_ws": None, "FrontendMarket": None},
               spot_symbol="{base}/{quote}", description="Hyperliquid through ccxt"),
     )
 }
-
-
-def _dex_coin(coin: str, quote: str | None = None) -> str:
-    """``btc`` → ``BTC``; a builder dex coin keeps its dex in lower case: ``xyz:xyz100`` → ``xyz:XYZ100``."""
-    dex, sep, name = coin.partition(":")
-    return f"{dex.lower()}:{name.upper()}" if sep else coin.upper()
 
 
 def _treadfi_perp(coin: str, quote: str | None = None) -> str:
