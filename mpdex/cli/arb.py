@@ -421,8 +421,8 @@ def _plan_lines(action: str, coin: str, legs: Sequence[Leg], preview: PlanPrevie
         if op is None:
             lines += _wrapped(f"{leg.name}: {leg.venue.name} cannot show an order before sending it (capability "
                               "'prepare'): it rounds the size and sets the cap itself when the order is sent", "  ")
-            continue
-        lines += [line for note in op.adjustments for line in _wrapped(f"{leg.name}: {note}", "  ")]
+        else:
+            lines += [line for note in op.adjustments for line in _wrapped(f"{leg.name}: {note}", "  ")]
         for field, why in sorted(p["unavailable"].items()):
             lines += _wrapped(f"{leg.name}: {field} unknown: {why}", "  ")
         if "orders" not in leg.venue.capabilities:

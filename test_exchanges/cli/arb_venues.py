@@ -8,6 +8,8 @@ registry entry the way any venue's paper class is.
 * ``CoarsePaperVest``: BTC in steps of 0.001, ten times Vest's;
 * ``PoorPaperVest``: the default account holds 1 USDC, so the venue refuses an opening order
   for margin (a reduce-only one passes);
+* ``BareVest`` (an exchange class, not a paper one): Vest's client declaring no order preview,
+  order lookup or market rules, whose ETH book cannot be read;
 * ``HaltingPaperVest``: every market halts right after the first order is booked, so the
   venue refuses whatever comes next (an unwind, say).
 
@@ -27,7 +29,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import exchange_factory
+from mpdex.errors import ExchangeUnavailable
 from mpdex.paper import PaperVest
+from wrappers.vest import VestExchange
 
 HERE = "test_exchanges.cli.arb_venues"
 PLAIN = "mpdex.paper:PaperVest"
@@ -118,3 +122,15 @@ if __name__ == "__main__":
 
     with registered(vest2=vest2_spec(os.environ.get("ARB_VEST2_PAPER", PLAIN))):
         sys.exit(run(root=Path.cwd(), prog="main.py"))
+
+
+class BareVest(VestExchange):
+    """Vest's client declaring none of the optional capabilities the CLI reads itself
+    (no order preview, no order lookup, no market rules), and a book that cannot be read for ETH."""
+
+    CAPABILITIES = frozenset({"funding", "fees", "positions"})
+
+    async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> Any:
+        if self.resolve_symbol(symbol) == "ETH-PERP":
+            raise ExchangeUnavailable("ETH book unavailable (test)")
+        return await super().get_orderbook(symbol, timeout)

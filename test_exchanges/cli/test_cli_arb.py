@@ -506,3 +506,34 @@ def test_live_hedge_asks_first_and_sends_nothing_when_declined(use, monkeypatch,
         code, out, err = run(capsys, *live, "--yes", root=tmp_path)
         assert code == 1 and f"no keys file at {tmp_path / 'keys' / 'pk_vest2.py'}" in err
         assert [p.stats["orders_accepted"] for p in papers] == [1, 1]
+
+
+def test_what_a_venue_does_not_declare_is_said_not_guessed(use, monkeypatch, xdg, capsys):
+    """vest2's exchange class declares no 'prepare', 'orders' or 'markets' and fails its ETH book:
+    the plan says the venue rounds at send time, the spread needs --amount, the ETH quote is
+    marked failed with the reason — and the hedge still runs on what the contract gives."""
+    monkeypatch.setitem(exchange_factory.VENUES, "vest2", vest2_spec(exchange=f"{HERE}:BareVest"))
+    spread = ["--paper", "--module", "spread", "--exchanges", "vest,vest2", "--coins", "BTC,ETH", "--once"]
+    code, out, err = run(capsys, *spread)
+    assert code == 1 and err.strip().splitlines()[-1] == (
+        "error: --module spread needs --amount SIZE: vest2 does not report its minimum order sizes "
+        "(capability 'markets')")
+    code, out, err = run(capsys, *spread, "--amount", "0.01")
+    assert code == 0, err
+    fits(out)
+    row = next(line for line in out.splitlines() if line.startswith("  vest2  failed"))
+    assert row.split()[2:6] == ["-", "-", "-", "-"]
+    assert "    vest2: ExchangeUnavailable: ETH book unavailable (test)" in out
+    assert re.search(r"  ETH   vest   vest2", out) is None  # no edge without a book
+
+    code, out, err = run(capsys, *HEDGE, "--amount", "0.01")
+    assert code == 0, err
+    fits(out)
+    row = next(line for line in out.splitlines() if line.startswith("  short  vest2"))
+    assert row.split()[4:6] == ["0.01", "-"]  # the cap is the venue's to set
+    text = " ".join(out.split())
+    assert ("short: vest2 cannot show an order before sending it (capability 'prepare'): it rounds the size and "
+            "sets the cap itself when the order is sent") in text
+    assert "short: vest2 has no order lookup (capability 'orders')" in text
+    assert "Status HEDGED" in out
+    assert (ledgers(xdg)[0][0], ledgers(xdg)[1][0]) == (D("0.01"), D("-0.01"))
