@@ -404,8 +404,8 @@ async def _prepared(legs: Sequence[Leg], preview: PlanPreview, slippage: Decimal
     return list(await asyncio.gather(*(one(leg, p) for leg, p in zip(legs, preview["legs"], strict=True))))
 
 
-def _plan_lines(action: str, coin: str, legs: Sequence[Leg], preview: PlanPreview, prepared: Sequence[Any],
-                quote: str) -> list[str]:
+def _plan_lines(action: str, coin: str, legs: Sequence[Leg], preview: PlanPreview,
+                prepared: Sequence[Any]) -> list[str]:
     title = "hedge" if action == "open" else "unhedge"
     lines = _wrapped(f"What will be sent: {title} {coin}, long on {legs[0].venue.name}, short on "
                      f"{legs[1].venue.name}; market orders, legs sent {preview['send']}", "")
@@ -433,7 +433,7 @@ def _plan_lines(action: str, coin: str, legs: Sequence[Leg], preview: PlanPrevie
     limit = preview["max_spread_bps"]
     lines += _wrapped(f"crossing both books for the size costs {_fixed(preview['crossing_bps'], 2)} bp"
                       + (f" (limit {fmt_num(limit)} bp)" if limit is not None else " (no limit: --max-spread-bps)")
-                      + f"; taker fees of this step {_fixed(preview['fees_bps_one_way'], 2)} bp", "  ")
+                      + f"; the taker fees of these two orders {_fixed(preview['fees_bps_one_way'], 2)} bp", "  ")
     return lines
 
 
@@ -450,14 +450,16 @@ def _prompt(action: str, legs: Sequence[Leg], prepared: Sequence[Any], preview: 
 
 def _order_lines(result: HedgeResult, quote: str) -> list[str]:
     orders = [o for leg in (result["long"], result["short"]) for o in leg["orders"]]
-    lines = ["Orders"]
-    lines += format_table(
+    table = format_table(
         ("leg", "venue", "order", "side", "size", "state", "filled", "avg price", f"fee {quote}"),
         [(o["leg"], o["venue"], o["purpose"], o["side"], o["size"], o["state"], o["filled_size"],
           fmt_price(o["avg_price"]), fmt_money(o["fee"])) for o in orders],
-        notes=[f"client order id {o['client_order_id'] or '-'}" + (f"; {o['error']}" if o["error"] else "")
-               for o in orders],
     )
+    lines = ["Orders", table[0]]
+    for row, o in zip(table[1:], orders, strict=True):  # under each order: its client id and what decided it
+        lines.append(row)
+        lines += _wrapped(f"client order id {o['client_order_id'] or '-'}" + (f"; {o['error']}" if o["error"] else ""),
+                          "    ")
     return lines
 
 
@@ -480,9 +482,14 @@ def _position_lines(imbalance: Mapping[str, Any] | None, problem: str | None) ->
 
 
 def _failed_legs(result: HedgeResult) -> str:
-    failed = [f"the {leg['leg']} leg on {leg['venue']} was {leg['state']}"
-              + (f" ({o['error']})" if (o := leg["orders"][0] if leg["orders"] else None) and o["error"] else "")
-              for leg in (result["long"], result["short"]) if leg["state"] not in ("filled",)]
+    """Which leg did not fill, and why (the error that decided its main order's fate)."""
+    failed = []
+    for leg in (result["long"], result["short"]):
+        if leg["state"] == "filled":
+            continue
+        error = leg["orders"][0]["error"] if leg["orders"] else None
+        failed.append(f"the {leg['leg']} leg on {leg['venue']} was {leg['state'].replace('_', ' ')}"
+                      + (f" ({error})" if error else ""))
     return "; ".join(failed) or "the legs did not match"
 
 
@@ -529,7 +536,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
         return finish([*head, *([""] if head else []), f"Refused, nothing placed: {exc}"], "refused", EXIT_REFUSED,
                       (type(exc).__name__, f"refused, nothing placed: {exc}"))
     doc["plan"] = {"preview": preview, "orders": prepared}
-    plan_text = [*head, *([""] if head else []), *_plan_lines(action, coin, legs, preview, prepared, quote)]
+    plan_text = [*head, *([""] if head else []), *_plan_lines(action, coin, legs, preview, prepared)]
     sizes = {op.size for op in prepared if op is not None}
     refusal = None
     if amount is not None and len(sizes) > 1:

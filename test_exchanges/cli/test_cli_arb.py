@@ -355,6 +355,7 @@ def test_a_refused_leg_is_unwound_exit_1_and_both_ledgers_flat(use, xdg, capsys)
     use(vest2=f"{HERE}:PoorPaperVest")  # vest2 refuses the short leg for margin
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01")
     assert code == arb.EXIT_UNWOUND == 1, err
+    fits(out)
     assert "Status UNWOUND: matched 0 BTC" in out
     line = err.strip().splitlines()[-1]
     assert line.startswith("error: hedge unwound: the short leg on vest2 was refused (")
@@ -373,6 +374,7 @@ def test_an_unwind_that_cannot_succeed_is_naked_exit_3_naming_who_holds_what(use
     use(vest=f"{HERE}:HaltingPaperVest", vest2=f"{HERE}:PoorPaperVest")
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01")
     assert code == arb.EXIT_NAKED == 3, err
+    fits(out)
     assert "Status NAKED" in out
     assert "NAKED: venue vest holds long 0.01 BTC-PERP unhedged" in out
     assert "the venue reports a position of +0.01" in " ".join(out.split())
