@@ -533,7 +533,8 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
             preview = await plan.preview()
             prepared = await _prepared(legs, preview, slippage, bool(args.strict))
     except HedgeRefused as exc:  # unhedge with nothing to close
-        return finish([*head, *([""] if head else []), f"Refused, nothing placed: {exc}"], "refused", EXIT_REFUSED,
+        return finish([*head, *([""] if head else []), *_wrapped(f"Refused, nothing placed: {exc}", "")], "refused",
+                      EXIT_REFUSED,
                       (type(exc).__name__, f"refused, nothing placed: {exc}"))
     doc["plan"] = {"preview": preview, "orders": prepared}
     plan_text = [*head, *([""] if head else []), *_plan_lines(action, coin, legs, preview, prepared)]
@@ -546,7 +547,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
     elif preview["would_refuse"]:
         refusal = str(preview["would_refuse"])
     if refusal is not None:
-        return finish([*plan_text, "", f"Refused, nothing sent: {refusal}"], "refused", EXIT_REFUSED,
+        return finish([*plan_text, "", *_wrapped(f"Refused, nothing sent: {refusal}", "")], "refused", EXIT_REFUSED,
                       ("HedgeRefused", f"refused, nothing sent: {refusal}"))
     if not args.json:  # what will be sent is on the screen before it is sent
         out("\n".join(plan_text))
@@ -564,7 +565,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
             naked, result, interrupted = exc, exc.result, False
         except HedgeRefused as exc:
             doc["orders_tried"] = exc.orders
-            return finish([*plan_text, "", f"Refused, nothing placed: {exc}"], "refused", EXIT_REFUSED,
+            return finish([*plan_text, "", *_wrapped(f"Refused, nothing placed: {exc}", "")], "refused", EXIT_REFUSED,
                           (type(exc).__name__, f"refused, nothing placed: {exc}"))
     doc["result"] = result
     try:

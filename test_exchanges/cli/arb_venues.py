@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import exchange_factory
+from mpdex.cli.keys import account_address
 from mpdex.errors import ExchangeUnavailable
 from mpdex.paper import PaperVest
 from wrappers.vest import VestExchange
@@ -88,13 +89,20 @@ def ledger_path(xdg: Path, venue: str) -> Path:
     return xdg / "mpdex-vest" / f"paper-{venue}.sqlite3"
 
 
-def ledger_state(path: Path, symbol: str = SYMBOL) -> tuple[Decimal, list[dict[str, Any]]]:
-    """The default account's signed position in ``symbol`` and its orders there, read from the
-    ledger file itself (a quiet paper venue opened on it, no replay)."""
+def ledger_state(path: Path, venue: str = "vest", coin: str = "BTC") -> tuple[Decimal, list[dict[str, Any]]]:
+    """The default account's signed position in ``coin`` and its orders there, read from the
+    ledger file itself: the venue's registry paper class (the plain one for ``vest2``'s
+    stand-ins) opened on it quietly, no replay; the account is the key's address field."""
+    spec = exchange_factory.venue(venue)
+    paper_path = PLAIN if venue in ("vest", "vest2") else spec.paper
+    assert paper_path is not None
+    paper_cls = exchange_factory._resolve(paper_path)
+    symbol = exchange_factory.symbol_create(venue, coin)
+
     async def read() -> tuple[Decimal, list[dict[str, Any]]]:
-        async with PaperVest(db_path=str(path), tick_interval=None, auto_funding=False, replay=False) as paper:
+        async with paper_cls(db_path=str(path), tick_interval=None, auto_funding=False, replay=False) as paper:
             key = await paper.default_account()
-            account = paper.ledger.account_by_address(key.primary_address)
+            account = paper.ledger.account_by_address(account_address(key, spec))
             assert account is not None
             pos = paper.ledger.position(account.id, symbol)
             orders = [{"client_order_id": o.client_id, "side": "buy" if o.is_buy else "sell", "size": Decimal(o.size),

@@ -73,8 +73,13 @@ def run(capsys, *argv: str, root: Path | None = None) -> tuple[int, str, str]:
     return code, out, err
 
 
-def ledgers(xdg: Path) -> tuple[tuple[D, list[dict[str, Any]]], tuple[D, list[dict[str, Any]]]]:
-    return ledger_state(ledger_path(xdg, "vest")), ledger_state(ledger_path(xdg, "vest2"))
+def ledgers(xdg: Path, second: str = "vest2") -> tuple[tuple[D, list[dict[str, Any]]], tuple[D, list[dict[str, Any]]]]:
+    return ledger_state(ledger_path(xdg, "vest"), "vest"), ledger_state(ledger_path(xdg, second), second)
+
+
+def flat(text: str) -> str:
+    """``text`` with every run of white space one space (wrapped lines joined)."""
+    return " ".join(text.split())
 
 
 def fits(text: str) -> None:
@@ -92,7 +97,8 @@ def test_modules_are_in_the_help_and_each_shows_only_its_options(use, capsys):
     text = capsys.readouterr().out
     for name in ("spread", "hedge", "unhedge"):
         assert f"  {name} " in text
-    assert "--paper --module spread --exchanges vest,vest2 --coins BTC,ETH --once" in text  # from the registry
+    papers = [n for n in exchange_factory.implemented_venues() if exchange_factory.venue(n).paper][:2]
+    assert f"--paper --module spread --exchanges {','.join(papers)} --coins BTC,ETH --once" in text  # the registry's
 
     with pytest.raises(SystemExit) as info:
         arguments.parse_args(["--module", "spread", "--help"], prog="main.py")
@@ -347,7 +353,7 @@ def test_hedge_then_unhedge_on_two_paper_ledgers(use, xdg, capsys):
     assert [(o["side"], o["reduce_only"]) for o in vest2_orders] == [("sell", False), ("buy", True)]
 
     code, out, err = run(capsys, *UNHEDGE)  # nothing left to close: refused, nothing sent
-    assert code == arb.EXIT_REFUSED and "Refused, nothing placed: nothing to close" in out
+    assert code == arb.EXIT_REFUSED and "Refused, nothing placed: nothing to close" in flat(out)
     assert err.strip().startswith("error: refused, nothing placed: nothing to close")
 
 
@@ -377,7 +383,7 @@ def test_an_unwind_that_cannot_succeed_is_naked_exit_3_naming_who_holds_what(use
     fits(out)
     assert "Status NAKED" in out
     assert "NAKED: venue vest holds long 0.01 BTC-PERP unhedged" in out
-    assert "the venue reports a position of +0.01" in " ".join(out.split())
+    assert "the venue reports a position of +0.01" in flat(out)
     assert "close it with `mpdex --exchange vest --paper --module close --coin BTC`" in out
     assert err.strip().splitlines()[-1].startswith("error: NAKED after open_hedge: venue vest holds long 0.01 "
                                                    "BTC-PERP unhedged")
@@ -401,7 +407,8 @@ def test_refusals_place_nothing_exit_4(use, xdg, capsys):
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01", "--max-spread-bps", "-1000")
     assert code == arb.EXIT_REFUSED == 4
     assert "What will be sent:" in out and "(limit -1000 bp)" in out
-    assert "Refused, nothing sent: crossing the books costs" in out and "above the limit of -1000 bps" in out
+    assert "Refused, nothing sent: crossing the books costs" in flat(out)
+    assert "above the limit of -1000 bps" in flat(out)
     code, out, err = run(capsys, "--json", *HEDGE, "--amount", "0.01", "--max-spread-bps", "-1000")
     doc = json.loads(out)
     assert code == 4 and doc["status"] == "refused" and doc["error"]["type"] == "HedgeRefused"
@@ -415,7 +422,7 @@ def test_legs_that_would_round_differently_are_refused_before_sending(use, xdg, 
     assert code == 4
     assert "short: size 0.0015 rounded down to 0.001 (step 0.001 on BTC-PERP)" in out
     assert ("Refused, nothing sent: the legs would be signed with different sizes (vest 0.0015, vest2 0.001): "
-            "give an --amount both venues can trade exactly, e.g. 0.001") in out
+            "give an --amount both venues can trade exactly, e.g. 0.001") in flat(out)
     code, out, err = run(capsys, *HEDGE, "--amount", "0.0015", "--strict")
     assert code == 1 and "strict mode refuses to round" in err
     assert ledgers(xdg) == ((0, []), (0, []))
@@ -533,9 +540,43 @@ def test_what_a_venue_does_not_declare_is_said_not_guessed(use, monkeypatch, xdg
     fits(out)
     row = next(line for line in out.splitlines() if line.startswith("  short  vest2"))
     assert row.split()[4:6] == ["0.01", "-"]  # the cap is the venue's to set
-    text = " ".join(out.split())
+    text = flat(out)
     assert ("short: vest2 cannot show an order before sending it (capability 'prepare'): it rounds the size and "
             "sets the cap itself when the order is sent") in text
     assert "short: vest2 has no order lookup (capability 'orders')" in text
     assert "Status HEDGED" in out
     assert (ledgers(xdg)[0][0], ledgers(xdg)[1][0]) == (D("0.01"), D("-0.01"))
+
+
+def _hyperliquid_paper() -> bool:
+    spec = exchange_factory.VENUES.get("hyperliquid")
+    return spec is not None and spec.implemented and spec.paper is not None
+
+
+@pytest.mark.skipif(not _hyperliquid_paper(), reason="the registry has no Hyperliquid paper venue yet")
+def test_the_real_pair_vest_and_hyperliquid_on_paper(xdg, capsys):
+    """The flow the README shows, on the registry's own venues: each its own dialect, symbol
+    rule, size step and fees."""
+    code, out, err = run(capsys, "--paper", "--json", "--module", "spread", "--exchanges", "vest,hyperliquid",
+                         "--coins", "BTC,ETH", "--once")
+    assert code == 0, err
+    doc = json.loads(out)
+    quotes = doc["quotes"]["BTC"]
+    assert (quotes["vest"]["symbol"], quotes["hyperliquid"]["symbol"]) == ("BTC-PERP", "BTC")
+    assert all(q["status"] == "ok" and q["best_bid"] < q["best_ask"] for c in doc["coins"]
+               for q in doc["quotes"][c].values())
+    assert len(doc["opportunities"]) == 4
+
+    legs = ["--paper", "--coin", "BTC", "--long", "vest", "--short", "hyperliquid"]
+    code, out, err = run(capsys, "--module", "hedge", *legs, "--amount", "0.00015")  # vest steps 0.0001
+    assert code == 4 and "(vest 0.0001, hyperliquid 0.00015)" in flat(out)
+    code, out, err = run(capsys, "--module", "hedge", *legs, "--amount", "0.01")
+    assert code == 0, err
+    fits(out)
+    assert "Status HEDGED: matched 0.01 BTC" in out
+    (vest_pos, _), (hl_pos, hl_orders) = ledgers(xdg, "hyperliquid")
+    assert (vest_pos, hl_pos) == (D("0.01"), D("-0.01")) and len(hl_orders) == 1
+    code, out, err = run(capsys, "--json", "--module", "unhedge", *legs)
+    assert code == 0, err
+    assert json.loads(out)["status"] == "closed"
+    assert (ledgers(xdg, "hyperliquid")[0][0], ledgers(xdg, "hyperliquid")[1][0]) == (0, 0)
