@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from mpdex.clock import SYSTEM_CLOCK, Clock
-from mpdex.errors import BadRequest, InvalidOrder
+from mpdex.errors import BadRequest, InvalidOrder, NotSupported
 from mpdex.precision import to_decimal
 from mpdex.ratelimit import Sleep
 from mpdex.types import OrderBook, OrderSide, Position
@@ -168,6 +168,35 @@ class HedgePlan:
             notes.append(f"the positions were imbalanced by {long_pos + short_pos:+} before the close")
         return long_pos, -short_pos, notes
 
+    async def _sizes_both_venues_sign(self, sizes: dict[LegName, Decimal], notes: list[str]) -> dict[LegName, Decimal]:
+        """The one size both venues would sign for the legs. Each venue rounds the size to its
+        own step (``prepare_order``; nothing is sent); when they differ, both legs go out at
+        the smaller one instead of being repaired afterwards with an extra order. A leg a
+        venue would refuse (below its minimum, say) refuses the hedge before anything is sent."""
+        async def signed(leg: Leg, size: Decimal) -> Decimal | None:
+            try:
+                plan = await venue_api.prepare_market_order(
+                    leg.exchange, leg.symbol, self.side(leg), float(size), reduce_only=self.action == "close",
+                    slippage=None if self.slippage is None else float(self.slippage))
+            except NotSupported:
+                return None  # the venue cannot preview: its own rounding decides at send time
+            except InvalidOrder as exc:
+                raise HedgeRefused(f"the {leg.name} leg on {leg.venue} would be refused: {why(exc)}; nothing sent") \
+                    from exc
+            return to_decimal(plan.size, "size")
+
+        got = await asyncio.gather(*(signed(leg, sizes[leg.name]) for leg in self.legs))
+        if any(g is None for g in got) or got[0] == got[1]:
+            return sizes
+        common = min(g for g in got if g is not None)
+        again = await asyncio.gather(*(signed(leg, common) for leg in self.legs))
+        if any(g not in (None, common) for g in again):
+            raise HedgeRefused(f"no size both venues sign: {self.long.venue} signs {got[0]}, {self.short.venue} signs "
+                               f"{got[1]} and they cannot agree on {common}; nothing sent")
+        notes.append(f"size {self.size} signs as {got[0]} on {self.long.venue} and {got[1]} on {self.short.venue}: "
+                     f"both legs go out at {common}")
+        return {"long": common, "short": common}
+
     async def _books(self) -> dict[LegName, OrderBook | BaseException]:
         async def one(leg: Leg) -> OrderBook | BaseException:
             try:
@@ -295,6 +324,8 @@ class HedgePlan:
         started = time.perf_counter()
         r_long, r_short, notes = await self._sizes()
         sizes: dict[LegName, Decimal] = {"long": r_long, "short": r_short}
+        if self.size is not None:
+            sizes = await self._sizes_both_venues_sign(sizes, notes)
         target_gap = r_long - r_short  # the legs must end with moved_long − moved_short == this
         books = await self._books() if (self.max_spread_bps is not None or self.sequential == "thinner_first") else None
         if books is not None:

@@ -15,7 +15,7 @@ from mpdex.errors import NotSupported
 from mpdex.types import FundingRate, OrderRecord, TradingFees
 from multi_perp_dex import MultiPerpDex
 
-__all__ = ["new_client_id", "get_order", "get_funding_rate", "get_trading_fees"]
+__all__ = ["new_client_id", "get_order", "get_funding_rate", "get_trading_fees", "prepare_market_order"]
 
 
 def _method(exchange: MultiPerpDex, name: str, capability: str) -> Callable[..., Any]:
@@ -40,3 +40,10 @@ def get_funding_rate(exchange: MultiPerpDex, symbol: str) -> Awaitable[FundingRa
 
 def get_trading_fees(exchange: MultiPerpDex, symbol: str) -> Awaitable[TradingFees]:
     return cast(Awaitable[TradingFees], _method(exchange, "get_trading_fees", "fees")(symbol))
+
+
+def prepare_market_order(exchange: MultiPerpDex, symbol: str, side: str, size: Any, *, reduce_only: bool,
+                         slippage: float | None) -> Awaitable[Any]:
+    """The venue's ``OrderPlan`` for a market order (``plan.size`` is what it would sign)."""
+    return cast(Awaitable[Any], _method(exchange, "prepare_order", "prepare")(
+        symbol, side, size, None, "market", is_reduce_only=reduce_only, slippage=slippage))

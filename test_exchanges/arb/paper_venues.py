@@ -174,11 +174,11 @@ FAULTS: dict[str, Callable[[PaperVenue, int], None]] = {
 
 @contextlib.asynccontextmanager
 async def open_vest(name: str, seed: int, *, use_ws: bool = False, usdc: int = 10_000,
-                    tick_interval: float | None = None) -> AsyncIterator[PaperVenue]:
+                    tick_interval: float | None = None, markets: Any = None) -> AsyncIterator[PaperVenue]:
     """A Vest paper venue and a client on it: REST-only by default, so a counted REST fault
     armed right before an order meets that order and no background read; ``use_ws=True``
     for the socket-backed client (the default a user runs)."""
-    async with PaperVest(seed=seed, tick_interval=tick_interval, auto_funding=False) as paper:
+    async with PaperVest(seed=seed, tick_interval=tick_interval, auto_funding=False, markets=markets) as paper:
         key = await paper.create_account(usdc=usdc)
         exchange = await create_exchange("vest", key, use_ws=use_ws, **VEST_CLIENT)
         venue = PaperVenue(name, paper, exchange, key)

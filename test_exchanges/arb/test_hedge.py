@@ -185,7 +185,7 @@ async def test_close_with_one_leg_refused_restores_the_other(venues: tuple[Paper
     a, b = venues
     same_price(a, b)
     await open_hedge(**legs(a, b), size=SIZE, **ARB)
-    b.halt(COIN)  # b refuses its close; a closes, then is re-opened: the hedge stands
+    b.inject("refusal")  # b refuses its close as it leaves; a closes, then is re-opened: the hedge stands
     result = await close_hedge(**legs(a, b), size=SIZE, **ARB)
     assert result["status"] == "unwound"
     assert a.position(COIN) == SIZE and b.position(COIN) == -SIZE
@@ -193,6 +193,36 @@ async def test_close_with_one_leg_refused_restores_the_other(venues: tuple[Paper
         ("close", "sell", True, "filled"), ("restore", "buy", False, "filled")]
     assert result["short"]["state"] == "refused" and len(b.orders(COIN)) == 1
     b.resume(COIN)
+
+
+async def test_a_leg_a_venue_would_refuse_refuses_the_hedge_before_anything_is_sent(
+        venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = venues
+    same_price(a, b)
+    await open_hedge(**legs(a, b), size=SIZE, **ARB)
+    b.halt(COIN)  # seen before sending: nothing goes out on either venue
+    with pytest.raises(HedgeRefused, match="short leg on b would be refused"):
+        await close_hedge(**legs(a, b), size=SIZE, **ARB)
+    assert a.position(COIN) == SIZE and b.position(COIN) == -SIZE
+    assert len(a.orders(COIN)) == 1 and len(b.orders(COIN)) == 1  # only the opening orders
+    b.resume(COIN)
+
+
+async def test_legs_go_out_at_the_one_size_both_venues_sign() -> None:
+    import dataclasses
+
+    from mpdex.paper import PaperVest
+
+    from .paper_venues import open_vest
+
+    coarse = tuple(dataclasses.replace(m, size_decimals=3) if m.symbol == "BTC-PERP" else m for m in PaperVest.MARKETS)
+    async with open_vest("a", 1) as a, open_vest("b", 2, markets=coarse) as b:  # BTC steps 0.0001 and 0.001
+        same_price(a, b)
+        result = await open_hedge(**legs(a, b), size="0.0015", **ARB)
+        assert result["status"] == "hedged"
+        assert a.position(COIN) == D("0.001") and b.position(COIN) == -D("0.001")  # no repair order needed
+        assert len(a.orders(COIN)) == 1 and len(b.orders(COIN)) == 1
+        assert any("both legs go out at 0.001" in n for n in result["notes"])
 
 
 async def test_hedge_imbalance_reports_sides(venues: tuple[PaperVenue, PaperVenue]) -> None:
