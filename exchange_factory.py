@@ -8,14 +8,17 @@ files and one ``VenueSpec`` here.
 
 Every venue name mpdex knows is listed, so arbitrage code can build symbols for all its
 configured venues; ``create_exchange`` for one not implemented here raises ``NotSupported``
-naming the ones that are.
+naming the ones that are. The long tail (paradex, backpack, grvt, extended, pacifica,
+lighter, and ``ccxt:<id>`` names such as ``ccxt:hyperliquid``) runs through one generic ccxt
+adapter (``via="ccxt"``, the entry name in ``constructor_options``); ccxt is imported only
+when such a venue is created.
 """
 from __future__ import annotations
 
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mpdex.config import read_fields
@@ -71,6 +74,8 @@ class VenueSpec:
     primary_key_env: str | None = None
     #: how the venue is reached: ``"native"`` (our own adapter) or ``"ccxt"``
     via: str = "native"
+    #: keyword arguments the exchange class always gets for this venue (a ccxt venue's entry name)
+    constructor_options: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
     @property
@@ -81,6 +86,23 @@ class VenueSpec:
 def _resolve(path: str) -> Any:
     module_name, _, attr = path.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+_CCXT_EXCHANGE = "wrappers.ccxt_perp:CcxtPerpExchange"
+#: key fields every ccxt-backed venue accepts besides its own (mpdex's names)
+_CCXT_OPTIONAL: dict[str, Any] = {"network": "mainnet", "rest_url": None, "ws_url": None, "proxy": None}
+
+
+def _ccxt(name: str, perp_symbol: str, keys_variable: str, key_fields: tuple[str, ...], *,
+          optional: Mapping[str, Any] | None = None, networks: tuple[str, ...] = ("mainnet", "testnet"),
+          spot_symbol: str | None = None, entry: str | None = None, description: str = "") -> VenueSpec:
+    """A venue reached through ``wrappers.ccxt_perp`` (its entry in ``wrappers.ccxt_venues``)."""
+    return VenueSpec(
+        name=name, perp_symbol=perp_symbol, spot_symbol=spot_symbol, exchange=_CCXT_EXCHANGE, key_fields=key_fields,
+        optional_key_fields={**_CCXT_OPTIONAL, **(optional or {})}, keys_variable=keys_variable, networks=networks,
+        default_network="mainnet", time_in_force=("GTC", "IOC", "ALO"), via="ccxt",
+        constructor_options={"venue": entry or name}, description=description,
+    )
 
 
 VENUES: dict[str, VenueSpec] = {
@@ -103,30 +125,62 @@ VENUES: dict[str, VenueSpec] = {
             primary_key_env="VEST_PRIMARY_PRIVATE_KEY",
             description="Vest Markets (v2 API)",
         ),
-        # mpdex's other venues: symbol formats from mpdex (upper-cased coin, then formatted)
-        VenueSpec(name="paradex", perp_symbol="{coin}-USD-PERP"),
+        # the long tail through ccxt (wrappers.ccxt_perp; entries in wrappers.ccxt_venues),
+        # with mpdex's key field names and symbol formats
+        _ccxt("paradex", "{coin}-USD-PERP", "PARADEX_KEY", ("wallet_address", "paradex_address", "paradex_private_key"),
+              description="Paradex through ccxt"),
         VenueSpec(name="edgex", perp_symbol="{coin}USD", spot_symbol="{base}/{quote}"),
-        VenueSpec(name="grvt", perp_symbol="{coin}_USDT_Perp"),
-        VenueSpec(name="backpack", perp_symbol="{coin}_USDC_PERP", spot_symbol="{base}_{quote}"),
-        VenueSpec(name="lighter", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
+        _ccxt("grvt", "{coin}_USDT_Perp", "GRVT_KEY", ("account_id", "secret_key"),
+              optional={"api_key": None, "use_ws": None}, networks=("mainnet",), description="GRVT through ccxt"),
+        _ccxt("backpack", "{coin}_USDC_PERP", "BACKPACK_KEY", ("api_key", "secret_key"), spot_symbol="{base}_{quote}",
+              networks=("mainnet",), description="Backpack through ccxt"),
+        # signer_library is required by the adapter, which explains what it is when it is missing
+        _ccxt("lighter", "{coin}", "LIGHTER_KEY", ("account_id", "private_key", "api_key_id"),
+              optional={"l1_address": None, "signer_library": None}, spot_symbol="{base}/{quote}",
+              description="Lighter through ccxt (needs Lighter's native signer library)"),
         VenueSpec(name="treadfi.hyperliquid", perp_symbol="exchange_factory:_treadfi_perp",
                   spot_symbol="{base}-{quote}"),
         VenueSpec(name="treadfi.pacifica", perp_symbol="exchange_factory:_treadfi_perp"),
         VenueSpec(name="variational", perp_symbol="{coin}"),
-        VenueSpec(name="pacifica", perp_symbol="{coin}"),
-        VenueSpec(name="hyperliquid", perp_symbol="exchange_factory:_dex_coin", spot_symbol="{base}/{quote}",
-                  paper="mpdex.paper:PaperHyperliquid"),
+        _ccxt("pacifica", "{coin}", "PACIFICA_KEY", ("public_key", "agent_public_key", "agent_private_key"),
+              description="Pacifica through ccxt"),
+        VenueSpec(
+            name="hyperliquid",
+            perp_symbol="wrappers.hyperliquid_markets:symbol_for_coin",
+            spot_symbol="{base}/{quote}",
+            exchange="wrappers.hyperliquid:HyperliquidExchange",
+            key_fields=("wallet_address",),
+            optional_key_fields={"wallet_private_key": None, "agent_api_address": None, "agent_api_private_key": None,
+                                 "by_agent": True, "vault_address": None, "builder_code": None,
+                                 "builder_fee_pair": None, "fetch_by_ws": True, "FrontendMarket": False,
+                                 "proxy": None, "network": "mainnet", "rest_url": None, "ws_url": None},
+            keys_variable="HYPERLIQUID_KEY",
+            key_class="wrappers.hyperliquid_keys:HyperliquidKey",
+            networks=("mainnet", "testnet"),
+            default_network="mainnet",
+            paper="mpdex.paper:PaperHyperliquid",
+            time_in_force=("GTC", "IOC", "ALO"),
+            description="Hyperliquid perps (native; no builder fee unless the key asks)",
+        ),
         VenueSpec(name="superstack", perp_symbol="{coin}", spot_symbol="{base}/{quote}"),
         VenueSpec(name="standx", perp_symbol="{coin}-USD"),
-        VenueSpec(name="extended", perp_symbol="{coin}-USD"),
+        _ccxt("extended", "{coin}-USD", "EXTENDED_KEY", ("api_key", "stark_private_key"),
+              optional={"stark_public_key": None, "vault_id": None, "prefer_ws": None},
+              description="Extended through ccxt"),
     )
 }
 
-
-def _dex_coin(coin: str, quote: str | None = None) -> str:
-    """``btc`` → ``BTC``; a builder dex coin keeps its dex in lower case: ``xyz:xyz100`` → ``xyz:XYZ100``."""
-    dex, sep, name = coin.partition(":")
-    return f"{dex.lower()}:{name.upper()}" if sep else coin.upper()
+#: venues reachable only as ``ccxt:<id>`` (their plain name is, or will be, a native adapter)
+CCXT_ONLY_VENUES: dict[str, VenueSpec] = {
+    spec.name: spec
+    for spec in (
+        _ccxt("ccxt:hyperliquid", "wrappers.hyperliquid_markets:symbol_for_coin", "HYPERLIQUID_KEY", ("wallet_address",),
+              optional={"wallet_private_key": None, "agent_api_address": None, "agent_api_private_key": None,
+                        "by_agent": False, "vault_address": None, "builder_code": None, "builder_fee_pair": None,
+                        "fetch_by_ws": None, "FrontendMarket": None},
+              spot_symbol="{base}/{quote}", description="Hyperliquid through ccxt"),
+    )
+}
 
 
 def _treadfi_perp(coin: str, quote: str | None = None) -> str:
@@ -137,9 +191,22 @@ def _treadfi_perp(coin: str, quote: str | None = None) -> str:
 
 
 def venue(name: str) -> VenueSpec:
-    """The registry entry of ``name`` (case-insensitive); ``ConfigError`` listing the known ones."""
+    """The registry entry of ``name`` (case-insensitive); ``ConfigError`` listing the known ones.
+
+    ``ccxt:<id>`` names a venue through the ccxt adapter: ``ccxt:hyperliquid``, or any
+    ccxt-backed venue of ``VENUES`` by its ccxt id (``ccxt:paradex`` is ``paradex``)."""
     key = str(name).strip().lower()
     spec = VENUES.get(key)
+    if spec is None and key.startswith("ccxt:"):
+        spec = CCXT_ONLY_VENUES.get(key)
+        if spec is None:
+            wanted = key.partition(":")[2]
+            same = VENUES.get(wanted)
+            if same is None or same.via != "ccxt":
+                known = sorted([*CCXT_ONLY_VENUES, *(f"ccxt:{n}" for n, s in VENUES.items() if s.via == "ccxt")])
+                raise NotSupported(f"no ccxt entry for '{name}' (the adapter drives only ccxt venues whose safety "
+                                   f"defaults are known); ccxt names: {', '.join(known)}")
+            spec = replace(same, name=key)
     if spec is None:
         raise ConfigError(f"unsupported exchange '{name}'; known exchanges: {', '.join(sorted(VENUES))}")
     return spec
@@ -171,9 +238,9 @@ async def create_exchange(exchange_platform: str, key_params: Any = None, **opti
     error propagates.
     """
     spec = venue(exchange_platform)
-    cls = load_exchange_class(spec.name)
+    cls = load_exchange_class(exchange_platform)
     fields = read_fields(key_params, spec.key_fields, spec.optional_key_fields, what=f"{spec.name} key_params")
-    exchange = cls(**fields, **options)
+    exchange = cls(**fields, **{**spec.constructor_options, **options})
     try:
         return await exchange.init()
     except BaseException:

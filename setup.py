@@ -8,6 +8,9 @@ Runtime dependencies, and why each is here:
   orjson       fast JSON for REST bodies and socket frames
   msgpack      Hyperliquid's L1 action hash is keccak over the MessagePack encoding of the
                action; the well-kept C implementation, the same one the official SDK uses
+ccxt (extra ``ccxt``) drives the long-tail venues (paradex, backpack, grvt, extended,
+pacifica, lighter, ``ccxt:<id>``) through one adapter; it is imported only when such a venue
+is created, never by ``import mpdex`` / ``import exchange_factory``.
 eth-account and eth-abi are *not* runtime imports: the hand-written encoder and coincurve
 replace them on the hot path (~30 µs vs ~3 ms per order). They stay in the ``test`` extra
 as independent oracles that the signatures are checked against, as does the official
@@ -24,6 +27,8 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', (Path(__file__).parent / "mpdex
                     re.M).group(1)
 
 BROTLI = ["brotli>=1.1"]  # optional: Brotli-compressed socket frames (some Vest hosts send them)
+# the adapter is written and tested against ccxt 4.5.x (venue ids, builder-fee options, signer ABI)
+CCXT = ["ccxt>=4.5.90,<4.6"]
 TEST = [
     "pytest>=8",
     "pytest-asyncio>=0.23",
@@ -33,6 +38,7 @@ TEST = [
     "eth-abi>=5",  # oracle for the ABI encoder
     "hyperliquid-python-sdk>=0.23,<0.25",  # oracle for Hyperliquid signing (0.23/0.24 share signing.py)
     *BROTLI,
+    *CCXT,  # the ccxt venues' mapping tests run in CI
 ]
 
 LINT = ["ruff==0.17.6", "mypy==2.4.1"]  # pinned: CI's lint verdict must not change under us
@@ -59,6 +65,7 @@ setup(
     ],
     extras_require={
         "brotli": BROTLI,
+        "ccxt": CCXT,
         "test": TEST,
         "lint": LINT,
         "dev": TEST + LINT,

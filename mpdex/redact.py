@@ -2,9 +2,11 @@
 secret query values removed, addresses shortened."""
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Collection
 
-__all__ = ["redact_url", "redact_secrets", "safe_url", "short_address"]
+__all__ = ["redact_url", "redact_secrets", "safe_url", "short_address", "dataclass_repr"]
 
 _USERINFO = re.compile(r"//[^/@\s'\"]*@")
 #: query parameters whose values are secrets (listen keys, tokens, API keys, signatures)
@@ -34,3 +36,19 @@ def short_address(address: object) -> str:
     """``0x5B61…6d95`` for log lines and tables; short values pass through."""
     text = str(address or "")
     return text if len(text) <= 12 else f"{text[:6]}…{text[-4:]}"
+
+
+def dataclass_repr(obj: object, secrets: Collection[str], urls: Collection[str] = ("proxy",)) -> str:
+    """``Name(field=value, …)`` of a dataclass instance (a key): each field in ``secrets``
+    shows as ``'<redacted>'`` (``None`` when empty), credentials in the ``urls`` fields are
+    removed."""
+    shown = []
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if f.name in secrets:
+            shown.append(f"{f.name}='<redacted>'" if value else f"{f.name}=None")
+        elif f.name in urls and value:
+            shown.append(f"{f.name}={redact_url(str(value))!r}")
+        else:
+            shown.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"

@@ -215,7 +215,7 @@ class HttpTransport:
         else:
             body = {}
 
-        error = self._decode_error(status, body) if not isinstance(body, str) else None
+        error = self._decode_error(status, body)  # text bodies too: some venues answer 4xx in plain text
         if status == 429 and not isinstance(error, RateLimitExceeded):
             error = RateLimitExceeded(f"{method} {path}: rate limited (HTTP 429)", http_status=429, raw=body,
                                       retry_after=retry_after)
@@ -274,18 +274,21 @@ class HttpTransport:
         group: str = "public",
         safe: bool | None = None,
         timeout: float | None = None,
+        weight: float = 1.0,
     ) -> Any:
         """Send one request and return its decoded JSON body, or raise a typed error.
 
         ``safe`` (default: True for GET) allows retries after transport failures / 5xx.
         Rate-limit answers are retried for any request: the server did not process it.
+        ``weight`` is how many tokens of ``group`` each attempt costs (venues that weigh
+        requests, e.g. Hyperliquid's per-IP budget).
         """
         is_safe = (method.upper() == "GET") if safe is None else safe
         bucket = self._limiter.bucket(group)
         tries = rl_tries = 0
         started = self._clock()
         while True:
-            await bucket.acquire()
+            await bucket.acquire(weight)
             try:
                 body = await self._attempt(method, path, params, data, headers, timeout or self._timeout)
                 log.debug("%s %s %s ok in %.1f ms", self.name, method, path, (self._clock() - started) * 1e3)
@@ -316,6 +319,7 @@ class HttpTransport:
         group: str = "order",
         attempt_timeout: float | None = None,
         max_queue_wait: float | None = None,
+        weight: float = 1.0,
     ) -> SignedPost:
         """Send a signed body; resend the *same bytes* until the deadline (monotonic
         seconds) when the outcome of an attempt is unknown. Never re-signs.
@@ -324,7 +328,8 @@ class HttpTransport:
         and returns ``(bytes, deadline)``: it is called once, when the first rate-limit token
         is in hand, so a body is never older than the token wait at its first send. With
         ``max_queue_wait``, a request whose token is further away than that is refused
-        locally with ``RateLimitExceeded`` (nothing signed, nothing sent).
+        locally with ``RateLimitExceeded`` (nothing signed, nothing sent). Each attempt
+        costs ``weight`` tokens of ``group``.
 
         Raises the typed error for a refusal when no earlier attempt may have been
         accepted (including "duplicate" on the first attempt), and the transport error
@@ -342,7 +347,7 @@ class HttpTransport:
         while True:
             if attempts and end - self._clock() <= 0:
                 break
-            await bucket.acquire(max_wait=max_queue_wait if not attempts else None)
+            await bucket.acquire(weight, max_wait=max_queue_wait if not attempts else None)
             if body is None:
                 assert callable(data)
                 body, end = data()

@@ -1,6 +1,7 @@
 """Shared fixtures. Everything here is offline."""
 from __future__ import annotations
 
+import asyncio
 import json
 import pathlib
 import socket
@@ -23,23 +24,42 @@ def load_sample(name: str) -> object:
 
 
 class FakeClock:
-    """An ``mpdex.clock.Clock`` that moves only when told: ``advance(seconds)``. Starts at
-    monotonic 1000.0 s and wall clock 2026-01-01T00:00:00Z."""
+    """The suite's one fake clock: an ``mpdex.clock.Clock`` that moves only when told.
+
+    ``advance(seconds)`` or ``await sleep(seconds)`` (which also records the sleep, rounded
+    to µs, in ``sleeps``) move it; ``now`` is the monotonic reading in seconds (settable).
+    It starts at monotonic 1000.0 s and wall clock 2026-01-01T00:00:00Z unless told
+    otherwise. Injectable wherever the library takes a clock: ``clock=fake`` (a ``Clock``),
+    ``monotonic=fake.monotonic`` / ``clock_ms=fake.now_ms`` / ``sleep=fake.sleep``, or the
+    clock itself as a ``() -> seconds`` callable.
+    """
 
     def __init__(self, monotonic: float = 1000.0, wall_ms: int = 1_767_225_600_000) -> None:
-        self.t = monotonic
+        self.now = monotonic
         self._wall0, self._t0 = wall_ms, monotonic
+        self.sleeps: list[float] = []
+
+    @property
+    def t(self) -> float:
+        return self.now
 
     def monotonic(self) -> float:
-        return self.t
+        return self.now
+
+    __call__ = monotonic
 
     def now_ms(self) -> int:
-        return self._wall0 + int(round((self.t - self._t0) * 1000))
+        return self._wall0 + int(round((self.now - self._t0) * 1000))
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("a clock never goes back")
-        self.t += seconds
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
 
 
 @pytest.fixture

@@ -611,10 +611,11 @@ class OrderTracker:
         return status in wanted or self.codec.is_final(status)
 
     async def wait_for_order(
-        self, client_order_id: Any, statuses: str | Iterable[str], timeout: float
+        self, client_order_id: Any, statuses: str | Iterable[str], timeout: float, *, ask_rest: bool = True
     ) -> OrderRecord:
         """The order once it is in one of ``statuses`` or final (check the returned status).
-        At the deadline REST is asked once (``lookup``); ``RequestTimeout`` otherwise."""
+        At the deadline REST is asked once (``lookup``; not with ``ask_rest=False``);
+        ``RequestTimeout`` otherwise."""
         raw = [statuses] if isinstance(statuses, str) else list(statuses)
         wanted = frozenset(self.codec.canon(s) for s in raw)
         cid = str(client_order_id)
@@ -634,7 +635,7 @@ class OrderTracker:
                 waiters.remove(entry)
                 if not waiters:
                     del self._waiters[cid]
-        order = await self.check(cid)
+        order = await self.check(cid) if ask_rest else self.find(cid)
         if order is not None and self._matches(order, wanted):
             if self._fallback is not None:
                 self._fallback("wait_for_order", cid)

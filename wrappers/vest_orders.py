@@ -10,17 +10,21 @@
   can never make a later nonce of the signer unsendable.
 * ``VestOrderWire``: one order's ``send`` (signed when the rate-limit token is in hand,
   resent byte for byte inside ``recvWindow`` when an attempt's fate is unknown), ``confirm``
-  (``GET /orders?id=``, polled to a final state for market orders) and ``lookup``
+  (from the order's own event on the live private socket when one comes within
+  ``STREAM_CONFIRM``, else ``GET /orders?id=``, polled to a final state for market orders;
+  the stream carries no ``realizedPnl``, so such results have ``realized_pnl`` None —
+  ``get_order`` reads it) and ``lookup``
   (``GET /orders?nonce=``). An order found by nonce is ours only if every signed field
   matches (``time_in_force`` is not in Vest's order hash) and it was posted no earlier than
   our signing time allows (Vest accepts ``time`` at most 1 s ahead of its clock).
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mpdex.errors import ExchangeError, InvalidOrder, MpdexError, OrderStateUnknown
 from mpdex.orders import MarketRules, OrderPlan, SendOutcome, StepGrid, signed_fields_match
@@ -37,6 +41,16 @@ from .vest_rest import DEFAULT_RECV_WINDOW
 if TYPE_CHECKING:
     from .vest_rest import VestRestClient
 
+
+class OrderStream(Protocol):
+    """What confirmation needs from the pooled private socket (``VestWSClient``)."""
+
+    @property
+    def private_live(self) -> bool: ...
+
+    async def wait_for_order(self, client_order_id: Any, status: Any = ..., timeout: float = ...,
+                             *, ask_rest: bool = ...) -> OrderRecord: ...
+
 __all__ = [
     "MAX_CLIENT_ID",
     "CLOCK_AHEAD_MS",
@@ -49,6 +63,9 @@ __all__ = [
 ]
 
 MAX_CLIENT_ID = 10**15
+#: seconds an accepted order waits for its own event on a live private socket before the
+#: confirmation falls back to ``GET /orders?id=`` (events arrive ~ms after the answer)
+STREAM_CONFIRM = 0.25
 #: Vest refuses an order whose ``time`` is more than this ahead of its clock (1131)
 CLOCK_AHEAD_MS = 1_000
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -155,6 +172,7 @@ class VestOrderWire:
         recv_window: int,
         confirm_timeout: float,
         queue_wait: float | None,
+        stream: OrderStream | None = None,
     ) -> None:
         self.rest, self.signer, self.plan, self.market, self.nonce = rest, signer, plan, market, nonce
         self.cid = str(nonce)
@@ -164,6 +182,8 @@ class VestOrderWire:
         self.queue_wait = queue_wait
         self.signed_time: int | None = None
         self.body: dict[str, Any] | None = None
+        self.stream = stream
+        self.confirmed_by = "rest"
 
     def _build(self) -> dict[str, Any]:
         plan, m = self.plan, self.market
@@ -192,6 +212,8 @@ class VestOrderWire:
     async def confirm(self, sent: SendOutcome) -> OrderRecord:
         poll = self.plan.order_type == "market"
         raw = sent.record["raw"] if sent.record is not None else None
+        if raw is None and sent.outcome == "accepted" and self.stream is not None:
+            raw = await self._from_stream(sent.accepted_id, final=poll)
         if raw is None or (poll and str(raw.get("status")).upper() not in P.TERMINAL_STATUSES):
             order_id = sent.accepted_id
             if not order_id:
@@ -204,6 +226,24 @@ class VestOrderWire:
                 raise vest_errors.error_for_code(code, f"order {raw.get('id')} (cid {self.cid}) rejected", raw=raw)
             raise InvalidOrder(f"Vest rejected order {raw.get('id')} (cid {self.cid}) without a code", raw=raw)
         return self._parse(raw)
+
+    async def _from_stream(self, order_id: str | None, *, final: bool) -> Mapping[str, Any] | None:
+        """The accepted order as the live private socket reports it (NEW or later; a market
+        order: a final state), within ``STREAM_CONFIRM`` seconds — ``None`` (REST decides)
+        when the socket is not live, says nothing in time, or reports another order."""
+        stream = self.stream
+        if stream is None or not stream.private_live:
+            return None
+        wanted = P.TERMINAL_STATUSES if final else frozenset({"NEW", "PARTIALLY_FILLED"})
+        try:
+            record = await stream.wait_for_order(self.cid, wanted, timeout=STREAM_CONFIRM, ask_rest=False)
+        except (MpdexError, asyncio.TimeoutError):
+            return None
+        raw = record.get("raw")
+        if not isinstance(raw, Mapping) or raw.get("id") != order_id or raw.get("size") is None:
+            return None
+        self.confirmed_by = "socket"
+        return raw
 
     def _parse(self, raw: Mapping[str, Any]) -> OrderRecord:
         try:

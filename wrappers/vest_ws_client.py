@@ -359,13 +359,14 @@ class VestWSClient(BaseWSClient):
         return self.state.tracker.find(client_order_id)
 
     async def wait_for_order(
-        self, client_order_id: Any, status: str | Iterable[str] = "FILLED", timeout: float = 10.0
+        self, client_order_id: Any, status: str | Iterable[str] = "FILLED", timeout: float = 10.0,
+        *, ask_rest: bool = True,
     ) -> OrderRecord:
         """Wait until the stream reports the order (by client order id = nonce) in one of
         ``status``, or in a final state (FILLED, CANCELLED, REJECTED) — check the returned
-        ``status``. At the deadline REST is asked once; if the order is still elsewhere,
-        ``RequestTimeout`` is raised."""
-        return await self.state.tracker.wait_for_order(client_order_id, status, timeout)
+        ``status``. At the deadline REST is asked once (unless ``ask_rest=False``); if the
+        order is still elsewhere, ``RequestTimeout`` is raised."""
+        return await self.state.tracker.wait_for_order(client_order_id, status, timeout, ask_rest=ask_rest)
 
     def _on_order_event(self, args: Mapping[str, Any], from_rest: bool = False) -> None:
         if str(args.get("status") or "").upper() in ("FILLED", "PARTIALLY_FILLED") \

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mpdex.errors import ConfigError
+from mpdex.errors import ConfigError, MpdexError
 
-from .account import all_positions, marks_for, position_table, resolve_symbol
+from .account import all_positions, capabilities, marks_for, position_table, resolve_symbol
 from .arguments import positive_decimal
 from .output import fmt_money, fmt_num, fmt_price, format_pairs, format_table
 from .session import Aborted, Context, Report
@@ -46,6 +46,24 @@ def order_result_lines(res: dict[str, Any], quote: str) -> list[str]:
 def _money_pairs(res: dict[str, Any], quote: str) -> list[tuple[str, Any]]:
     return [(label, f"{fmt_money(res[field])} {quote}") for label, field in (("fee", "fee"), ("realised PnL", "realized_pnl"))
             if res.get(field) is not None]
+
+
+async def with_recorded_money(ex: Any, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The result with the fee and realised PnL as the exchange recorded them: an order
+    confirmed from the socket stream carries no realised PnL (Vest's stream has none), so
+    the order's record is read once more when the venue can look orders up."""
+    if not result or result.get("realized_pnl") is not None or not result.get("client_order_id") \
+            or "orders" not in capabilities(ex):
+        return result
+    try:
+        record = await ex.get_order(client_order_id=result["client_order_id"])
+    except MpdexError:
+        return result  # the order's own result stands; nothing is guessed
+    merged = dict(result)
+    for field in ("fee", "realized_pnl"):
+        if record.get(field) is not None:
+            merged[field] = record[field]
+    return merged
 
 
 def cancel_table(results: Sequence[dict[str, Any]]) -> list[str]:
@@ -100,6 +118,7 @@ async def cmd_order(ctx: Context) -> Report:
             symbol, a.side, amount, price, kind,
             is_reduce_only=bool(a.reduce_only), time_in_force=a.tif, slippage=slippage, strict=bool(a.strict),
         )
+    result = await with_recorded_money(ex, dict(result)) or result
     symbol = result.get("symbol") or plan.symbol
     position = await ex.get_position(symbol)
     marks = await marks_for(ex, [symbol]) if position else {}
@@ -139,7 +158,7 @@ async def cmd_close(ctx: Context) -> Report:
     closed: list[dict[str, Any]] = []
     for pos in positions:
         with ctx.activity.step(f"waiting for {ctx.where} to confirm the close of {pos['symbol']}", sending=sending):
-            result = await ex.close_position(pos["symbol"], pos)
+            result = await with_recorded_money(ex, await ex.close_position(pos["symbol"], pos))
         closed.append({"symbol": pos["symbol"], "position": pos, "order": result})
     if closed:
         lines.append("Closed")

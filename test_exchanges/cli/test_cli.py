@@ -52,7 +52,7 @@ def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
     [
         ([], "required: --module"),
         (["--module", "nope"], "invalid choice: 'nope'"),
-        (["--exchange", "binance", "--module", "check"], "choose from 'vest'"),
+        (["--exchange", "binance", "--module", "check"], "invalid choice: 'binance'"),
         (["--module", "order", "--coin", "BTC"], "needs --side, --amount"),
         (["--module", "order", "--coin", "BTC", "--side", "hold", "--amount", "1"], "invalid choice: 'hold'"),
         (["--module", "order", "--coin", "BTC", "--side", "buy", "--amount", "1", "--tif", "GTC"], "--tif applies"),

@@ -118,6 +118,9 @@ def test_check_order_check_close_check_on_one_paper_account(tmp_path):
     assert [c["symbol"] for c in closed["closed"]] == ["BTC-PERP"]
     assert closed["closed"][0]["order"]["side"] == "sell" and closed["closed"][0]["order"]["status"] == "FILLED"
     assert closed["remaining_positions"] == []
+    # the fee and the realised PnL as the exchange recorded them (not left out when the
+    # order was confirmed from the socket stream, which carries no realised PnL)
+    assert closed["closed"][0]["order"]["fee"] > 0 and closed["closed"][0]["order"]["realized_pnl"] is not None
 
     last = run.json("--module", "check")
     assert last["positions"] == [] and last["open_orders"] == []

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 import pytest
 from aioresponses import aioresponses
 
+from test_exchanges.conftest import FakeClock
 from test_exchanges.http_mock import mock_http
 from test_exchanges.vest.vest_fakes import Clock
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> FakeClock:
     return Clock()
 
 

@@ -1,8 +1,7 @@
-"""End to end: VestExchange (through the factory) against the paper exchange.
-
-create (market + limit), query (position, collateral, open orders), cancel, close — and
-check every answer against what the paper ledger says, not against the client's hopes.
-"""
+"""End to end, what is Vest's own: exact money arithmetic, leverage defaults, equities and
+market data against the Vest paper dialect. What holds for every venue (orders, cancels,
+closes, refusals, lost responses, socket drops) is the contract suite's
+(``test_exchanges/contract``)."""
 from __future__ import annotations
 
 import asyncio
@@ -78,34 +77,6 @@ async def test_market_order_position_collateral_and_close(paper: PaperVest, ex) 
     assert paper.stats["group_header_missing"] == 0  # the library always sends xrestservermm
 
 
-async def test_limit_order_open_orders_and_cancel(paper: PaperVest, ex) -> None:
-    paper.set_price("BTC-PERP", "97000.0")
-    res = await ex.create_order("BTC", "buy", 0.01, price=90000)
-    assert res["order_type"] == "limit" and res["status"] == "NEW" and res["price"] == 90000.0
-
-    opens = await ex.get_open_orders("BTC")
-    assert [o["id"] for o in opens] == [res["id"]]
-    o = opens[0]
-    assert (o["symbol"], o["side"], o["size"], o["price"], o["filled_size"]) == ("BTC-PERP", "buy", 0.01, 90000.0, 0.0)
-    assert o["client_order_id"] == res["client_order_id"]
-
-    results = await ex.cancel_orders("BTC")
-    assert [(r["id"], r["status"]) for r in results] == [(res["id"], "ok")]
-    assert await ex.get_open_orders("BTC") == []
-    account = paper.ledger.account_by_address(ex.key.primary_address)
-    assert paper.ledger.order(res["id"]).status == "CANCELLED" and paper.ledger.open_orders(account.id) == []
-
-
-async def test_limit_fill_reaches_the_position(paper: PaperVest, ex) -> None:
-    paper.set_price("SOL-PERP", "180.000")
-    res = await ex.create_order("SOL", "sell", 2, price=185)
-    assert res["status"] == "NEW"
-    paper.set_price("SOL-PERP", "186.000")  # bids above 185 now: the order fills at 185
-    pos = await ex.get_position("SOL")
-    assert pos["side"] == "short" and pos["size"] == 2 and pos["entry_price"] == 185.0
-    assert await ex.get_open_orders() == []
-
-
 async def test_leverage_and_refusals(paper: PaperVest, ex) -> None:
     info = await ex.get_leverage_info("BTC")
     assert info["max_leverage"] == 50 and info["leverage"] == 10
@@ -130,22 +101,6 @@ async def test_equity_symbol_and_orderbook(paper: PaperVest, ex) -> None:
     res = await ex.create_order("AAPL", "buy", 3)
     assert res["status"] == "FILLED"
     assert (await ex.get_position("AAPL-PERP"))["size"] == 3
-
-
-async def test_lost_order_response_is_reconciled_never_placed_twice(paper: PaperVest, ex) -> None:
-    paper.faults.lose_next_order_response()
-    res = await ex.create_order("BTC", "buy", 0.01)
-    assert res["status"] == "FILLED" and res["id"].startswith("0x")
-    assert ledger_position(paper, ex, "BTC-PERP") == Decimal("0.01")
-    assert paper.stats["orders_accepted"] == 1 and paper.stats["order_responses_lost"] == 1
-
-
-async def test_rate_limited_and_failing_reads_are_retried(paper: PaperVest, ex) -> None:
-    paper.faults.rate_limit(1, retry_after=0.1)
-    assert await ex.get_position("BTC") is None
-    paper.faults.server_error(1, status=503)
-    assert await ex.get_open_orders() == []
-    assert paper.stats["rest_errors"] == 0  # the faults are not Vest refusals
 
 
 async def test_market_data_reads(paper: PaperVest, ex) -> None:

@@ -87,3 +87,25 @@ def test_bad_keys_are_config_errors_before_any_request(field, value):
     with pytest.raises(E.ConfigError) as info:
         VestExchange(**fields)
     assert field in str(info.value) and str(value) not in str(info.value).replace(field, "")
+
+
+async def test_with_a_live_socket_an_order_is_confirmed_without_a_second_round_trip(paper: PaperVest):
+    key = await paper.create_account(usdc=100_000)
+    ex = await create_exchange("vest", key)
+    assert ex.ws_client is not None and await ex.ws_client.wait_connected(5)
+    await ex.get_mark_price("ETH")  # the socket's ticker, for the market order's cap
+    for _ in range(100):  # the private stream is reconciled shortly after connecting
+        if ex.ws_client.private_live:
+            break
+        await asyncio.sleep(0.02)
+    before = paper.stats["rest_requests"]
+    limit = await ex.create_order("ETH", "buy", "0.010", price="3000")
+    market = await ex.create_order("ETH", "buy", "0.010")
+    assert (limit["status"], market["status"]) == ("NEW", "FILLED")
+    assert market["filled_size"] == 0.01 and market["avg_price"] and market["fee"]
+    assert paper.stats["rest_requests"] - before == 2  # the two POSTs, no GET /orders?id=
+    paper.faults.silence_websockets(2.0)  # no events: the confirmation falls back to REST in time
+    started = time.monotonic()
+    late = await ex.create_order("ETH", "buy", "0.010", price="3001")
+    assert late["status"] == "NEW" and time.monotonic() - started < 1.5
+    await ex.close()

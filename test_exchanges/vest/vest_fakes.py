@@ -11,7 +11,7 @@ import orjson
 from aioresponses import CallbackResult, aioresponses
 
 from mpdex.nonce import NonceSource
-from test_exchanges.conftest import load_sample
+from test_exchanges.conftest import FakeClock, load_sample
 from wrappers.vest import VestExchange
 
 BASE = "https://server-prod.hz.vestmarkets.com/v2"
@@ -24,23 +24,10 @@ def rx(path: str, base: str = BASE) -> re.Pattern:
     return re.compile("^" + re.escape(base + path) + r"(\?.*)?$")
 
 
-class Clock:
-    """Fake wall clock + monotonic clock + sleep: sleeping advances time instantly."""
-
-    def __init__(self, ms: int = T0) -> None:
-        self.now = ms / 1000
-        self.sleeps: list[float] = []
-
-    def ms(self) -> int:
-        return int(round(self.now * 1000))
-
-    def mono(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+def Clock(ms: int = T0) -> FakeClock:
+    """The suite's fake clock with its wall clock at ``ms`` and its monotonic clock at the
+    same instant in seconds (so a deadline and a signed ``time`` move together)."""
+    return FakeClock(monotonic=ms / 1000, wall_ms=ms)
 
 
 class FakeVest:
@@ -146,15 +133,15 @@ def tickers(**marks: str) -> dict:
     return {"tickers": rows}
 
 
-async def make_exchange(http: aioresponses, clock: Clock, *, info: Any = None, ticker: Any = None,
+async def make_exchange(http: aioresponses, clock: FakeClock, *, info: Any = None, ticker: Any = None,
                         last_nonce: int | None = T0 - 10, **options: Any) -> VestExchange:
     http.get(rx("/exchangeInfo"), payload=info or exchange_info_with(KBONK))
     http.get(rx("/ticker/latest"), payload=ticker or load_sample("rest_ticker_latest.json"))
     http.get(rx("/account/nonce"), payload={"lastNonce": last_nonce})
-    options.setdefault("nonce_source", NonceSource(clock_ms=clock.ms))
+    options.setdefault("nonce_source", NonceSource(clock_ms=clock.now_ms))
     options.setdefault("use_ws", False)  # these tests pin the REST path; the socket is tested on paper
-    ex = VestExchange(API_KEY, KEYS["signing_private_key"], KEYS["primary_address"], clock_ms=clock.ms,
-                      monotonic=clock.mono, sleep=clock.sleep, rng=lambda: 0.0, **options)
+    ex = VestExchange(API_KEY, KEYS["signing_private_key"], KEYS["primary_address"], clock_ms=clock.now_ms,
+                      monotonic=clock.monotonic, sleep=clock.sleep, rng=lambda: 0.0, **options)
     return await ex.init()
 
 

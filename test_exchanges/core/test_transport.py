@@ -13,23 +13,10 @@ from aioresponses import CallbackResult
 from mpdex import errors as E
 from mpdex.ratelimit import RateLimiter, TokenBucket
 from mpdex.transport import HttpTransport, RetryPolicy, parse_retry_after
+from test_exchanges.conftest import FakeClock
 from test_exchanges.http_mock import mock_http
 
 BASE = "http://127.0.0.1:9/api"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def decode(status: int, body: Any) -> BaseException | None:
@@ -42,7 +29,7 @@ def decode(status: int, body: Any) -> BaseException | None:
     return None
 
 
-def make(clock: Clock, **kw: Any) -> HttpTransport:
+def make(clock: FakeClock, **kw: Any) -> HttpTransport:
     limits = kw.pop("limits", {"public": (100.0, 100.0), "order": (100.0, 100.0)})
     return HttpTransport(BASE, decode_error=decode, limiter=RateLimiter(limits, clock=clock, sleep=clock.sleep),
                          headers={"X-Always": "1"}, clock=clock, sleep=clock.sleep, rng=lambda: 0.5,
@@ -58,8 +45,8 @@ def sent(m: Any, method: str = "POST") -> list[Any]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 # -- rate limiting ------------------------------------------------------------------------------

@@ -189,5 +189,5 @@ def test_treadfi_quote_and_spot_formats():
 
 async def test_creating_a_venue_that_is_not_implemented_names_the_implemented_ones():
     with pytest.raises(NotSupported) as info:
-        await create_exchange("paradex", {"x": 1})
-    assert "vest" in str(info.value) and "paradex" in str(info.value)
+        await create_exchange("edgex", {"x": 1})
+    assert "vest" in str(info.value) and "edgex" in str(info.value) and "paradex" in str(info.value)

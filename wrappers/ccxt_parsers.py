@@ -1,0 +1,222 @@
+"""Pure shapes: ccxt's unified structures as the contract's, and ccxt's market precision as
+``mpdex.orders`` rules.
+
+Precision is read exactly: a tick (``TICK_SIZE`` mode) or a number of places
+(``DECIMAL_PLACES``) becomes a ``Decimal`` step through the float's shortest repr, so
+``0.001`` is ``Decimal("0.001")``; ccxt's own float rounding is never used to decide what is
+sent. ``SIGNIFICANT_DIGITS`` markets are refused (none of the venues here uses it).
+Numbers leave as floats; ``raw`` keeps the venue's own payload (ccxt's ``info``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mpdex.errors import ExchangeError, NotSupported
+from mpdex.orders import MarketRules, PriceGrid, StepGrid
+from mpdex.precision import Rounding, round_to_sig_figs, step_of, to_decimal
+from mpdex.types import Collateral, FundingRate, OpenOrder, OrderRecord, Position, PositionSide
+
+__all__ = [
+    "TICK_SIZE", "DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "SigFigGrid", "step_from_precision", "market_rules",
+    "parse_order", "parse_position", "parse_collateral", "parse_funding_rate", "interval_hours", "dec", "num",
+]
+
+DECIMAL_PLACES, SIGNIFICANT_DIGITS, TICK_SIZE = 2, 3, 4  # ccxt's precisionMode constants
+
+_STATUS = {"open": "NEW", "closed": "FILLED", "canceled": "CANCELLED", "cancelled": "CANCELLED",
+           "expired": "EXPIRED", "rejected": "REJECTED"}
+_TIF = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PO": "ALO", "ALO": "ALO", "GTT": "GTC"}
+
+
+def dec(value: Any) -> Decimal | None:
+    """A ccxt number (float, int or numeric string) as an exact Decimal; None stays None."""
+    if value is None or value == "":
+        return None
+    return to_decimal(value if isinstance(value, (int, float, str, Decimal)) else str(value))
+
+
+def num(value: Any) -> float | None:
+    d = dec(value)
+    return None if d is None else float(d)
+
+
+@dataclass(frozen=True)
+class SigFigGrid:
+    """Hyperliquid's prices: at most ``sig_figs`` significant figures and ``max_decimals`` places."""
+
+    sig_figs: int
+    max_decimals: int
+
+    def round_price(self, price: Decimal, mode: Rounding) -> Decimal:
+        return round_to_sig_figs(price, self.sig_figs, self.max_decimals, mode)
+
+    def describe(self) -> str:
+        return f"{self.sig_figs} significant figures, at most {self.max_decimals} decimals"
+
+
+def step_from_precision(value: Any, mode: int, what: str, symbol: str) -> Decimal:
+    """ccxt's ``market['precision'][what]`` as an exact step."""
+    if value is None:
+        raise ExchangeError(f"ccxt gives no {what} precision for {symbol}")
+    if mode == TICK_SIZE:
+        step = to_decimal(value, f"{symbol} {what} tick")
+    elif mode == DECIMAL_PLACES:
+        places = to_decimal(value, f"{symbol} {what} places")
+        if places != places.to_integral_value():
+            raise ExchangeError(f"ccxt gives {value!r} decimal places for the {what} of {symbol}")
+        step = step_of(int(places))
+    else:
+        raise NotSupported(f"ccxt precision mode {mode} (significant digits) is not supported for {symbol}")
+    if step <= 0:
+        raise ExchangeError(f"ccxt gives a non-positive {what} step for {symbol}: {value!r}")
+    return step.quantize(Decimal(1)) if step == step.to_integral_value() else step  # 1.0 -> 1
+
+
+def market_rules(market: Mapping[str, Any], native: str, mode: int, *, price_grid: str, limit_tifs: tuple[str, ...],
+                 quote: str) -> MarketRules:
+    precision = market.get("precision") or {}
+    size_step = step_from_precision(precision.get("amount"), mode, "amount", native)
+    grid: PriceGrid
+    if price_grid == "sig5":
+        places = -size_step.normalize().as_tuple().exponent  # type: ignore[operator]
+        grid = SigFigGrid(5, max(0, 6 - max(0, int(places))))
+    else:
+        grid = StepGrid(step_from_precision(precision.get("price"), mode, "price", native))
+    limits = market.get("limits") or {}
+    min_amount = dec((limits.get("amount") or {}).get("min"))
+    min_cost = dec((limits.get("cost") or {}).get("min"))
+    known = {"GTC", "IOC", "FOK", "ALO"}
+    return MarketRules(
+        symbol=native, size_step=size_step, min_size=max(min_amount or size_step, size_step), price_grid=grid,
+        min_notional=min_cost if min_cost else None, limit_tifs=limit_tifs, market_tif="IOC",
+        unsupported_tifs=frozenset(known - set(limit_tifs)), quote=quote,
+    )
+
+
+def _side(value: Any) -> Any:
+    text = str(value or "").lower()
+    return text if text in ("buy", "sell") else None
+
+
+def status_of(order: Mapping[str, Any]) -> str:
+    raw = str(order.get("status") or "").lower()
+    status = _STATUS.get(raw, raw.upper() or "UNKNOWN")
+    filled = dec(order.get("filled")) or Decimal(0)
+    if status == "NEW" and filled > 0:
+        return "PARTIALLY_FILLED"
+    return status
+
+
+def tif_of(order: Mapping[str, Any]) -> str | None:
+    value = order.get("timeInForce")
+    if order.get("postOnly") is True:
+        return "ALO"
+    return _TIF.get(str(value).upper()) if value else None
+
+
+def parse_order(order: Mapping[str, Any], native_of: Callable[[Any], str | None], quote: str) -> OrderRecord:
+    """A ccxt order as an ``OrderRecord``; ``size`` is the order's amount (base units)."""
+    amount = dec(order.get("amount"))
+    fee = order.get("fee") or {}
+    fee_cost = num(fee.get("cost")) if isinstance(fee, Mapping) and fee.get("currency") in (None, quote) else None
+    record: OrderRecord = {
+        "id": str(order.get("id")) if order.get("id") not in (None, "") else "",
+        "order_id": str(order.get("id")) if order.get("id") not in (None, "") else "",
+        "client_order_id": str(order["clientOrderId"]) if order.get("clientOrderId") not in (None, "") else None,
+        "symbol": native_of(order.get("symbol")) or str(order.get("symbol") or ""),
+        "side": _side(order.get("side")),
+        "size": float(amount) if amount is not None else 0.0,
+        "filled_size": num(order.get("filled")) or 0.0,
+        "price": num(order.get("price")),
+        "order_type": str(order.get("type") or "").lower(),
+        "status": status_of(order),
+        "reduce_only": bool(order.get("reduceOnly")),
+        "created_at": int(order["timestamp"]) if isinstance(order.get("timestamp"), (int, float)) else None,
+        "avg_price": num(order.get("average")),
+        "fee": fee_cost,
+        "realized_pnl": None,
+        "code": None,
+        "raw": order.get("info"),
+    }
+    return record
+
+
+def as_open_order(record: OrderRecord) -> OpenOrder:
+    keys = ("id", "order_id", "client_order_id", "symbol", "side", "size", "filled_size", "price", "order_type",
+            "status", "reduce_only", "created_at")
+    return {k: record[k] for k in keys}  # type: ignore[return-value,literal-required]
+
+
+def parse_position(position: Mapping[str, Any], native: str) -> Position | None:
+    """A ccxt position as ours; ``None`` when flat. Size = contracts × contractSize."""
+    contracts = dec(position.get("contracts"))
+    if contracts is None or contracts == 0:
+        return None
+    size = abs(contracts) * (dec(position.get("contractSize")) or Decimal(1))
+    text = str(position.get("side") or "").lower()
+    side: PositionSide = "long" if text == "long" else "short" if text == "short" else \
+        "long" if contracts > 0 else "short"
+    entry = dec(position.get("entryPrice"))
+    if entry is None:
+        raise ExchangeError(f"ccxt position of {native} has no entry price", raw=position.get("info"))
+    return {
+        "symbol": native, "side": side, "size": float(size), "entry_price": float(entry),
+        "unrealized_pnl": num(position.get("unrealizedPnl")) or 0.0,
+        "liquidation_price": num(position.get("liquidationPrice")) or None,
+        "raw_data": position.get("info"),
+    }
+
+
+def parse_collateral(balance: Mapping[str, Any], quote: str) -> Collateral:
+    account = balance.get(quote)
+    if not isinstance(account, Mapping):
+        raise ExchangeError(f"ccxt balance has no {quote} account", raw=balance.get("info"))
+    total = dec(account.get("total"))
+    free = dec(account.get("free"))
+    if total is None and free is None:
+        raise ExchangeError(f"ccxt balance gives neither total nor free {quote}", raw=balance.get("info"))
+    out: Collateral = {
+        "available_collateral": float(free if free is not None else total),  # type: ignore[arg-type]
+        "total_collateral": float(total if total is not None else free),  # type: ignore[arg-type]
+        "raw": balance.get("info"),
+    }
+    used = dec(account.get("used"))
+    if used is not None:
+        out["margin_used"] = float(used)
+    return out
+
+
+def interval_hours(interval: Any) -> Decimal | None:
+    """ccxt's funding ``interval`` ("8h", "1h", "30m", "1d") in hours; None when not given."""
+    if not isinstance(interval, str) or not interval.strip():
+        return None
+    text = interval.strip().lower()
+    if text[-1] not in "mhd":
+        return None
+    try:
+        amount = Decimal(text[:-1])
+    except ArithmeticError:
+        return None
+    hours = amount / 60 if text[-1] == "m" else amount * 24 if text[-1] == "d" else amount
+    return hours if hours > 0 else None
+
+
+def parse_funding_rate(rate: Mapping[str, Any], native: str, venue: str) -> FundingRate:
+    value = dec(rate.get("fundingRate"))
+    if value is None:
+        raise ExchangeError(f"{venue}: ccxt gives no funding rate for {native}", raw=rate.get("info"))
+    hours = interval_hours(rate.get("interval"))
+    if hours is None:
+        raise NotSupported(f"{venue}: ccxt does not report the funding interval of {native} "
+                           f"(interval={rate.get('interval')!r}); no per-hour rate is guessed")
+    next_time = rate.get("nextFundingTimestamp")
+    return {
+        "symbol": native, "funding_rate": float(value), "interval_hours": float(hours),
+        "funding_rate_per_hour": float(value / hours), "mark_price": num(rate.get("markPrice")),
+        "index_price": num(rate.get("indexPrice")),
+        "next_funding_time": int(next_time) if isinstance(next_time, (int, float)) else None,
+        "raw": rate.get("info"),
+    }
