@@ -205,9 +205,9 @@ async def make_exchange(http: aioresponses, clock: Clock, fake: FakeHyperliquid 
                         keys: dict[str, Any] | None = None, **options: Any) -> HyperliquidExchange:
     if fake is None:
         FakeHyperliquid(http)
-    options.setdefault("nonce_source", NonceSource(clock_ms=clock.ms))
+    options.setdefault("nonce_source", NonceSource(clock_ms=clock.now_ms))
     options.setdefault("use_ws", False)  # these tests pin the REST path
-    ex = HyperliquidExchange(**(keys or key_fields()), clock_ms=clock.ms, monotonic=clock.mono, sleep=clock.sleep,
+    ex = HyperliquidExchange(**(keys or key_fields()), clock_ms=clock.now_ms, monotonic=clock.monotonic, sleep=clock.sleep,
                              rng=lambda: 0.0, **options)
     return await ex.init()
 

@@ -104,7 +104,7 @@ def test_rejected_order_statuses_have_typed_errors(status):
 
 
 def _rest(clock, **kw):
-    return HyperliquidRestClient(make_hyperliquid_key(**key_fields()), monotonic=clock.mono, sleep=clock.sleep,
+    return HyperliquidRestClient(make_hyperliquid_key(**key_fields()), monotonic=clock.monotonic, sleep=clock.sleep,
                                  rng=lambda: 0.0, **kw)
 
 

@@ -68,7 +68,7 @@ async def test_marks_are_marks_not_mids_and_books_best_first(http, clock):
     assert await ex.get_mark_price("BTC") == 101.5
     fake.info_answers["l2Book"] = sample("info_l2Book_response")
     book = await ex.get_orderbook("btc")
-    assert book["bids"][0] == [2.111, 134.4] and book["time"] == clock.ms()
+    assert book["bids"][0] == [2.111, 134.4] and book["time"] == clock.now_ms()
     fake.info_answers["l2Book"] = None
     with pytest.raises(E.ExchangeError):
         await ex.get_orderbook("BTC")
@@ -122,7 +122,7 @@ async def test_klines_cover_the_latest_limit_candles(http, clock):
     candles = await ex.get_klines("kPEPE", "1h", limit=2)
     assert [c["open_time"] for c in candles] == [1684699200000, 1684702800000]
     req = next(b for b in fake.infos if b["type"] == "candleSnapshot")["req"]
-    assert req == {"coin": "kPEPE", "interval": "1h", "startTime": clock.ms() - 2 * 3_600_000, "endTime": clock.ms()}
+    assert req == {"coin": "kPEPE", "interval": "1h", "startTime": clock.now_ms() - 2 * 3_600_000, "endTime": clock.now_ms()}
     with pytest.raises(E.BadRequest):
         await ex.get_klines("kPEPE", "7m")
     await ex.close()

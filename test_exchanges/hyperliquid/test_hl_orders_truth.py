@@ -109,7 +109,7 @@ async def test_an_order_that_cannot_be_found_is_unknown_and_never_signed_twice(h
 
 async def test_a_different_order_under_our_cloid_is_not_adopted(http, clock):
     fake = FakeHyperliquid(http)
-    ex = await make_exchange(http, clock, fake, resend_window=0.1, nonce_source=NonceSource(clock_ms=clock.ms))
+    ex = await make_exchange(http, clock, fake, resend_window=0.1, nonce_source=NonceSource(clock_ms=clock.now_ms))
     await ex.create_order("ETH", "buy", "0.02", 2900, client_id=42)  # an earlier order holds the cloid
     clock.now += 60  # a minute later the caller reuses its client id for a different order
     fake.faults = ["timeout"]

@@ -23,7 +23,7 @@ def test_weights_follow_the_published_table():
 
 async def test_reads_draw_their_weight_from_the_ip_bucket(http, clock):
     rest = HyperliquidRestClient(make_hyperliquid_key(**key_fields()), rate_limits={"ip": (1.0, 100.0)},
-                                 monotonic=clock.mono, sleep=clock.sleep)
+                                 monotonic=clock.monotonic, sleep=clock.sleep)
     http.post(BASE + "/info", payload=sample("info_metaAndAssetCtxs_response"))
     http.post(BASE + "/info", payload=sample("info_l2Book_response"))
     http.post(BASE + "/info", payload=[{"oid": i} for i in range(45)])
@@ -39,7 +39,7 @@ async def test_reads_draw_their_weight_from_the_ip_bucket(http, clock):
 
 
 async def test_the_ip_budget_is_one_per_host_the_address_budget_one_per_account(clock):
-    mono, sleep = clock.mono, clock.sleep  # one timeline (injected clocks get limiters of their own)
+    mono, sleep = clock.monotonic, clock.sleep  # one timeline (injected clocks get limiters of their own)
     a = HyperliquidRestClient(make_hyperliquid_key(**key_fields()), monotonic=mono, sleep=sleep)
     b = HyperliquidRestClient(make_hyperliquid_key(**key_fields(vault_address="0x" + "ab" * 20)),
                               monotonic=mono, sleep=sleep)
