@@ -34,7 +34,7 @@ Not modelled (refused with a clear string, never faked): vaults and sub-accounts
 margin, trigger (TP/SL) orders and groupings, ``modify``/``batchModify``, builder fees and
 their approval, transfers and withdrawals, spot, liquidations (``liquidationPx`` is computed),
 margin tiers beyond one per coin, the IP weight budget (the shared 429 faults stand in),
-``notification`` content. Paper orders do not rest in the synthetic book that ``l2Book``
+the 10-a-day limit of ``scheduleCancel``, ``notification`` content. Paper orders do not rest in the synthetic book that ``l2Book``
 shows, and paper accounts never trade with each other (the core's rules).
 """
 from __future__ import annotations

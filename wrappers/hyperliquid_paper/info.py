@@ -137,11 +137,11 @@ class InfoApi:
         coin = _field(body, "coin", str)
         sig = _field(body, "nSigFigs", int, optional=True)
         mantissa = _field(body, "mantissa", int, optional=True)
-        if sig not in (None, 2, 3, 4, 5) or (mantissa is not None and (sig != 5 or mantissa not in (1, 2, 5))):
+        if sig not in (None, 2, 3, 4, 5) or (mantissa is not None and (sig != 5 or mantissa not in (2, 5))):
             raise HttpError(500, None)
         if coin not in self.sim.markets:
             return None
-        return W.l2_book(self.sim, coin, self.now(), sig, None if mantissa == 1 else mantissa)
+        return W.l2_book(self.sim, coin, self.now(), sig, mantissa)
 
     def funding_history(self, body: dict[str, Any]) -> Any:
         coin = _field(body, "coin", str)

@@ -304,8 +304,10 @@ class HlListener(Listener):
                     hub.publish(key, self._market_frame(sub, now))
         for key, sub in hub.active("bbo"):
             coin = sub["coin"]
+            if coin not in moved:
+                continue
             levels = W.bbo_levels(sim, coin)
-            if coin in moved and levels != self._bbo.get(coin):
+            if levels != self._bbo.get(coin):
                 self._bbo[coin] = levels
                 hub.publish(key, _frame("bbo", {"coin": coin, "time": now, "bbo": levels}))
 

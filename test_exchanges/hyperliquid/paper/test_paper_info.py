@@ -47,7 +47,11 @@ async def test_market_data_shapes(client: HlClient) -> None:
     assert coarse["levels"][0][0]["px"] == "96000.0" and coarse["levels"][1][0]["px"] == "98000.0"
     assert coarse["levels"][0][0]["n"] > 1
     assert await client.info("l2Book", coin="NOPE") is None
-    assert await client.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 4, "mantissa": 2}) == (500, None)
+    for sig, mantissa in ((4, 2), (5, 1), (6, None)):
+        assert await client.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": sig, "mantissa": mantissa}) == (
+            500, None)
+    fives = await client.info("l2Book", coin="BTC", nSigFigs=5, mantissa=5)
+    assert all(D(lv["px"]) % 5 == 0 for side in fives["levels"] for lv in side)
     row = (await client.info("predictedFundings"))[0]
     assert row[0] == "BTC" and row[1][0][0] == "HlPerp" and row[1][0][1]["nextFundingTime"] % 3_600_000 == 0
     candles = await client.info("candleSnapshot", req={"coin": "BTC", "interval": "15m", "startTime": now_ms() - 3_600_000,
