@@ -8,7 +8,7 @@ two-leg executor whose every outcome follows from the error types.
 
 Modules: ``book_math`` (pure arithmetic and its definitions), ``monitor``, ``order_fate``
 (one order and its fate), ``executor`` (the two-leg algorithm and plans), ``venue`` (reaching
-optional capabilities), ``results`` (TypedDicts), ``errors``, ``report`` (text for a CLI).
+optional capabilities), ``results`` (TypedDicts) and ``errors``.
 No venue module is imported here.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 from .errors import EntrySpreadExceeded, HedgeRefused, NakedExposure, describe_exposure
 from .executor import HedgePlan, close_hedge, hedge_imbalance, open_hedge, plan_close, plan_open
 from .monitor import SpreadMonitor
-from .report import format_preview, format_result, format_snapshot
 from .results import (
     Exposure,
     HedgeResult,
@@ -43,9 +42,6 @@ __all__ = [
     "HedgeRefused",
     "EntrySpreadExceeded",
     "describe_exposure",
-    "format_snapshot",
-    "format_preview",
-    "format_result",
     "Snapshot",
     "VenueQuote",
     "Opportunity",

@@ -3,8 +3,9 @@
 stdout carries only the result — aligned tables, or one JSON document with ``--json`` (a
 failure too: ``{"error": {"type", "code", "message"}}``); everything else (the error line,
 notes, what is being waited for, library logs) goes to stderr, redacted. Exit codes: 0
-success, 1 exchange or input error, 2 usage error, 130 Ctrl-C. A failed command is never
-retried here.
+success, 1 exchange or input error, 2 usage error, 130 Ctrl-C; the arbitrage modules
+(``arb``, several venues at once) add 1 unwound, 3 naked, 4 refused. A failed command is
+never retried here.
 """
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from typing import Any
 
 from mpdex.errors import BadSymbol, MpdexError, NetworkError, OrderStateUnknown
 
-from . import account, market, register, trading
-from .arguments import DEFAULT_EXCHANGE, invocation, parse_args, validate_inputs
+from . import account, arb, market, register, trading
+from .arguments import ARB_MODULES, DEFAULT_EXCHANGE, invocation, parse_args, validate_inputs
 from .output import RedactingFormatter, Secrets, to_jsonable
 from .progress import Activity
 from .session import Aborted, Context, Report, banner, open_session
@@ -64,6 +65,11 @@ def setup_logging(args: argparse.Namespace, secrets: Secrets) -> None:
 async def _run(args: argparse.Namespace, secrets: Secrets, activity: Activity, out: Callable[[str], None], *,
                root: Path | None, prog: str) -> int:
     watcher = asyncio.ensure_future(activity.watch())
+    if args.module in ARB_MODULES:  # several venues: the module opens them and prints as it goes
+        try:
+            return await arb.run(args, secrets, activity, out, root=root, prog=prog)
+        finally:
+            watcher.cancel()
     try:
         async with open_session(args, secrets, activity, root=root, prog=prog) as ctx:
             head = banner(ctx)
@@ -128,7 +134,8 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, prog: s
     run = invocation(prog)
     exchange = "" if args.exchange == DEFAULT_EXCHANGE else f" --exchange {args.exchange}"
     paper = f" --paper-url {args.paper_url}" if args.paper_url else " --paper" if args.paper else ""
-    symbols = f"{run}{exchange}{paper} --module symbols"
+    # the arbitrage modules name the venue of an unknown coin themselves
+    symbols = None if args.module in ARB_MODULES else f"{run}{exchange}{paper} --module symbols"
 
     def fail(exc: BaseException, line: str, code: int) -> int:
         if args.debug:

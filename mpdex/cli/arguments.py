@@ -5,7 +5,9 @@ Parsing is two-pass: ``--exchange`` is read first, then the parser is built from
 venue's registry entry (``exchange_factory.VenueSpec``) and its exchange class's declared
 ``CAPABILITIES``: the time-in-force choices, the networks, the optional modules
 (``funding`` needs the ``funding`` capability, ``register`` is in ``spec.extra_modules``)
-and whether ``--paper`` exists. Nothing here names a venue.
+and whether ``--paper`` exists. The arbitrage modules (``ARB_MODULES``) span several venues:
+they name them with ``--exchanges`` / ``--long`` / ``--short`` (choices: the registry's
+implemented venues), never with ``--exchange``. Nothing here names a venue.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from mpdex.errors import ConfigError, InvalidOrder
 __all__ = [
     "DEFAULT_EXCHANGE",
     "MODULES",
+    "ARB_MODULES",
     "invocation",
     "Venue",
     "load_venue",
@@ -56,7 +59,18 @@ MODULES: dict[str, str] = {
     "funding": "current funding rate of --coin and its last --limit (default 10) entries",
     "register": "create a signing key, sign its registration with your primary wallet key "
     "(from the venue's environment variable or a hidden prompt) and write the keys file (mode 0600)",
+    "spread": "cross-venue table, refreshed in place: --exchanges A,B --coins BTC,ETH [--amount SIZE] "
+    "[--interval S] [--once]: each venue's prices for the size, funding per hour, fee, book age, and the "
+    "net edge of every long/short pair",
+    "hedge": "open a hedge: --coin, --long VENUE, --short VENUE, --amount [--slippage] [--max-spread-bps] "
+    "[--sequential | --thinner-first] [--strict]; shows both legs as they will be signed first; "
+    "exit 0 hedged, 1 unwound, 3 naked, 4 refused (nothing placed)",
+    "unhedge": "close a hedge, reduce-only on both legs: --coin, --long, --short [--amount: default each "
+    "whole position]; the same options and exit codes as hedge (0 closed)",
 }
+
+#: modules that watch or trade across several venues (``mpdex.cli.arb``)
+ARB_MODULES = ("spread", "hedge", "unhedge")
 
 #: modules that exist only where the exchange declares the capability they read
 MODULE_CAPABILITY: dict[str, str] = {"funding": "funding"}
@@ -76,8 +90,16 @@ MODULE_OPTIONS: dict[str, tuple[str, ...]] = {
     "symbols": (),
     "funding": ("coin", "limit"),
     "register": ("network", "expiry_days", "force"),
+    "spread": ("exchanges", "coins", "amount", "interval", "once"),
+    "hedge": ("coin", "long", "short", "amount", "slippage", "max_spread_bps", "sequential", "thinner_first",
+              "strict"),
+    "unhedge": ("coin", "long", "short", "amount", "slippage", "max_spread_bps", "sequential", "thinner_first",
+                "strict"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
+    "spread": ("exchanges", "coins"),
+    "hedge": ("coin", "long", "short", "amount"),
+    "unhedge": ("coin", "long", "short"),
     "order": ("coin", "side", "amount"),
     "price": ("coin",),
     "book": ("coin",),
@@ -134,6 +156,7 @@ class _Option:
 def _options(venue: Venue) -> dict[str, _Option]:
     """dest -> option; the choices that differ per venue come from its registry entry."""
     spec = venue.spec
+    implemented = exchange_factory.implemented_venues()
     tif_help = (f"time in force of a limit order: {', '.join(spec.time_in_force)} "
                 f"(default {spec.time_in_force[0]})") if spec.time_in_force else "time in force of a limit order"
     net_help = (f"network to register on (default {spec.default_network or spec.networks[0]}; "
@@ -170,7 +193,70 @@ def _options(venue: Venue) -> dict[str, _Option]:
         "expiry_days": _Option(("--expiry-days",), "register",
                                {"type": int, "metavar": "DAYS", "help": "validity of the signing key in days (default 7)"}),
         "force": _Option(("--force",), "register", {"action": "store_true", "help": "replace an existing keys file"}),
+        "exchanges": _Option(("--exchanges",), "arbitrage", {
+            "type": _venue_list, "metavar": "A,B",
+            "help": f"spread: the venues to compare, comma-separated ({', '.join(implemented)})"}),
+        "coins": _Option(("--coins",), "arbitrage",
+                         {"type": _coin_list, "metavar": "C1,C2", "help": "spread: coins, comma-separated (BTC,ETH)"}),
+        "interval": _Option(("--interval",), "arbitrage", {
+            "type": float, "metavar": "SECONDS", "help": f"spread: seconds between refreshes (default {SPREAD_INTERVAL:g})"}),
+        "once": _Option(("--once",), "arbitrage", {"action": "store_true", "help": "spread: one snapshot, then exit"}),
+        "long": _Option(("--long",), "arbitrage", {
+            "type": str.lower, "choices": implemented, "metavar": "VENUE",
+            "help": "hedge: the venue that buys; unhedge: the venue that holds the long leg"}),
+        "short": _Option(("--short",), "arbitrage", {
+            "type": str.lower, "choices": implemented, "metavar": "VENUE",
+            "help": "hedge: the venue that sells; unhedge: the venue that holds the short leg"}),
+        "max_spread_bps": _Option(("--max-spread-bps",), "arbitrage", {
+            "metavar": "BPS",
+            "help": "refuse (nothing sent) when crossing both books for the size costs more than BPS basis points "
+            "of the buy price (may be negative: demand a gain)"}),
+        "sequential": _Option(("--sequential",), "arbitrage", {
+            "action": "store_true",
+            "help": "send the long leg first and the short leg sized to what it filled (default: both at once)"}),
+        "thinner_first": _Option(("--thinner-first",), "arbitrage", {
+            "action": "store_true",
+            "help": "send the leg on the thinner book first, the other sized to what it filled"}),
     }
+
+
+#: what an option means in one module's help, where that differs from its general help
+MODULE_HELP: dict[tuple[str | None, str], str] = {
+    ("spread", "amount"): "size in coins the books are walked for (default: the largest minimum order size "
+    "among the venues, i.e. the top of the book)",
+    ("hedge", "amount"): "size of each leg in coins (e.g. 0.01 BTC)",
+    ("unhedge", "amount"): "size to close on each leg (default: each leg's whole position)",
+    ("hedge", "coin"): "coin (BTC); each venue's symbol for it comes from the registry",
+    ("unhedge", "coin"): "coin (BTC); each venue's symbol for it comes from the registry",
+    ("hedge", "slippage"): "each leg's market-order price cap as a fraction of its mark (default: each venue's)",
+    ("unhedge", "slippage"): "each leg's market-order price cap as a fraction of its mark (default: each venue's)",
+    ("hedge", "strict"): "refuse (nothing sent) if a leg's size would be rounded",
+    ("unhedge", "strict"): "refuse (nothing sent) if a leg's size would be rounded",
+}
+
+#: seconds between two refreshes of the spread table
+SPREAD_INTERVAL = 2.0
+
+
+def _venue_list(text: str) -> list[str]:
+    """``A,B`` → ``["a", "b"]``: implemented registry venues, each once."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    implemented = exchange_factory.implemented_venues()
+    for name in names:
+        if name not in implemented:
+            raise argparse.ArgumentTypeError(f"unknown exchange '{name}' (choose from {', '.join(implemented)})")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a venue is named twice in {text!r}")
+    return names
+
+
+def _coin_list(text: str) -> list[str]:
+    coins = [c.strip() for c in text.split(",") if c.strip()]
+    if not coins:
+        raise argparse.ArgumentTypeError(f"no coin in {text!r}")
+    if len({c.upper() for c in coins}) != len(coins):
+        raise argparse.ArgumentTypeError(f"a coin is named twice in {text!r}")
+    return coins
 
 
 def invocation(prog: str) -> str:
@@ -199,6 +285,9 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
     run = invocation(prog)
     key_file = f"keys/pk_{venue.name}.py"
     if module is None:
+        # two registry venues with paper classes for the arbitrage examples (placeholders if fewer)
+        papers = [n for n in exchange_factory.implemented_venues() if exchange_factory.venue(n).paper]
+        pair = papers[:2] if len(papers) >= 2 else ["A", "B"]
         description = (f"Trade perpetual DEXs through the mpdex-vest library (exchange: {venue.name}). "
                        "--paper runs everything against an embedded paper exchange: no keys, no money.")
         epilog = (
@@ -210,19 +299,29 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
             f"  {run} --paper --module close --coin BTC\n"
             + (f"  {run} --module register            # then trade live with {key_file}\n"
                if "register" in venue.modules else "")
-            + "\nexit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted. "
-            "Live order/close ask for confirmation unless --yes; a failed command is never retried."
+            + f"  {run} --paper --module spread --exchanges {pair[0]},{pair[1]} --coins BTC,ETH --once\n"
+            f"  {run} --paper --module hedge --coin BTC --long {pair[0]} --short {pair[1]} --amount 0.01\n"
+            + "\n" + textwrap.fill(
+                "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted; "
+                f"hedge/unhedge: {ARB_EXIT_CODES}. Live order/close/hedge/unhedge ask for confirmation "
+                "unless --yes; a failed command is never retried.", width=96, break_on_hyphens=False)
         )
     else:
         description = textwrap.fill(f"--module {module}: {MODULES[module]}", width=96, break_on_hyphens=False)
-        epilog = (f"`{run} --help` lists every module.\n"
-                  "exit codes: 0 ok, 1 exchange or input error, 2 usage error, 130 interrupted.")
+        codes = ("0 ok, 1 exchange or input error, 2 usage error, 130 interrupted" if module not in ("hedge", "unhedge")
+                 else f"{ARB_EXIT_CODES}, 2 usage error, 130 interrupted")
+        if module == "spread":
+            codes += (" (Ctrl-C ends the live table). With --json and no --once: one JSON document per line, "
+                      "one line per refresh")
+        epilog = f"`{run} --help` lists every module.\n" + textwrap.fill(f"exit codes: {codes}.", width=96)
+    arb = module in ARB_MODULES
     parser = _Parser(prog=prog if module is None else f"{prog} --module {module}",
                      formatter_class=argparse.RawDescriptionHelpFormatter, description=description, epilog=epilog)
     parser.json_errors = json_errors
-    parser.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower,
-                        choices=exchange_factory.implemented_venues(),
-                        help=f"exchange to use (default: {DEFAULT_EXCHANGE})")
+    if not arb:  # the arbitrage modules name their venues with --exchanges / --long / --short
+        parser.add_argument("--exchange", default=DEFAULT_EXCHANGE, type=str.lower,
+                            choices=exchange_factory.implemented_venues(),
+                            help=f"exchange to use (default: {DEFAULT_EXCHANGE})")
     parser.add_argument("--version", action="version", version=f"mpdex-vest {mpdex.__version__}")
     parser.add_argument("--module", "-m", required=True, choices=list(venue.modules), metavar="MODULE",
                         help="what to do: " + ", ".join(venue.modules)
@@ -235,24 +334,35 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
         opt = options[dest]
         title = opt.group if module is None else f"--module {module}"
         group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
-        group.add_argument(*opt.flags, dest=dest, **opt.kwargs)
+        kwargs = dict(opt.kwargs)
+        if (module, dest) in MODULE_HELP:
+            kwargs["help"] = MODULE_HELP[(module, dest)]
+        group.add_argument(*opt.flags, dest=dest, **kwargs)
 
-    common = parser.add_argument_group("confirmation")
-    common.add_argument("--yes", "-y", action="store_true", help="do not ask before a live order or close")
+    if module != "spread":  # spread sends nothing
+        common = parser.add_argument_group("confirmation")
+        common.add_argument("--yes", "-y", action="store_true",
+                            help="do not ask before a live order, close, hedge or unhedge")
 
     conn = parser.add_argument_group("keys and connection")
-    conn.add_argument("--keys", metavar="PATH", type=Path,
-                      help=f"keys file defining {venue.spec.keys_variable} (default: {key_file}); "
-                      "register writes it")
-    paper = "" if venue.spec.paper is not None else f" (not available: {venue.name} has no paper venue)"
-    conn.add_argument("--paper", action="store_true",
-                      help="run against the embedded paper exchange (no keys, no money)" + paper)
-    conn.add_argument("--paper-db", metavar="PATH", type=Path,
-                      help="paper ledger (default: one file per exchange in the user's data directory)")
-    conn.add_argument("--paper-url", metavar="URL",
-                      help="use the standalone paper server at URL (`python -m mpdex.paper`, e.g. "
-                      f"http://127.0.0.1:8765) with a keys file registered there (default: keys/pk_{venue.name}_paper.py; "
-                      "`--paper-url URL --module register` writes it)")
+    if arb:
+        conn.add_argument("--paper", action="store_true",
+                          help="start one paper venue per named exchange (its own ledger in the user's data "
+                          "directory, a funded default account, its own price path): no keys, no money. "
+                          "Live: keys/pk_<venue>.py of each venue")
+    else:
+        conn.add_argument("--keys", metavar="PATH", type=Path,
+                          help=f"keys file defining {venue.spec.keys_variable} (default: {key_file}); "
+                          "register writes it")
+        paper = "" if venue.spec.paper is not None else f" (not available: {venue.name} has no paper venue)"
+        conn.add_argument("--paper", action="store_true",
+                          help="run against the embedded paper exchange (no keys, no money)" + paper)
+        conn.add_argument("--paper-db", metavar="PATH", type=Path,
+                          help="paper ledger (default: one file per exchange in the user's data directory)")
+        conn.add_argument("--paper-url", metavar="URL",
+                          help="use the standalone paper server at URL (`python -m mpdex.paper`, e.g. "
+                          f"http://127.0.0.1:8765) with a keys file registered there (default: keys/pk_{venue.name}_paper.py; "
+                          "`--paper-url URL --module register` writes it)")
 
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -260,6 +370,12 @@ def build_parser(venue: Venue, *, module: str | None = None, prog: str = "mpdex"
     out.add_argument("--debug", action="store_true", help="log DEBUG to stderr; tracebacks on errors")
     parser.set_defaults(**{dest: None for dest in options if dest not in wanted})
     return parser
+
+
+#: what the hedge and unhedge exit codes mean (``mpdex.cli.arb`` returns them)
+ARB_EXIT_CODES = ("0 hedged/closed, 1 unwound (a leg failed; the other was moved back: nothing is held) or an "
+                  "exchange/input error, 3 NAKED (a venue holds an unhedged position: the output says which), "
+                  "4 refused (nothing placed)")
 
 
 def _pre_parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -291,7 +407,39 @@ def parse_args(argv: Sequence[str] | None = None, *, prog: str = "mpdex") -> arg
     args = parser.parse_args(raw)
     args.venue = venue
     _cross_check(parser, args)
+    if args.module in ARB_MODULES:
+        _cross_check_arb(parser, args, raw)
     return args
+
+
+def _cross_check_arb(parser: argparse.ArgumentParser, args: argparse.Namespace, raw: Sequence[str]) -> None:
+    """The arbitrage modules: their venues, and the single-venue options that do not apply."""
+    module = args.module
+    venues = "--exchanges" if module == "spread" else "--long and --short"
+    given = {a.partition("=")[0] for a in raw}
+    for flag, given_it, fix in (
+        ("--exchange", "--exchange" in given, f"name the venues with {venues}"),
+        ("--keys", args.keys is not None, "each venue's keys file is keys/pk_<venue>.py"),
+        ("--paper-db", args.paper_db is not None,
+         "each venue keeps its own ledger in the user's data directory (set XDG_DATA_HOME to move them)"),
+        ("--paper-url", args.paper_url is not None, "use --paper (one paper venue per exchange)"),
+    ):
+        if given_it:
+            parser.error(f"{flag} does not apply to --module {module}: {fix}")
+    names: list[str] = list(args.exchanges or []) if module == "spread" else [args.long, args.short]
+    if module == "spread":
+        if len(names) < 2:
+            parser.error("--module spread compares venues: give --exchanges with at least two, e.g. --exchanges A,B")
+        if args.once and args.interval is not None:
+            parser.error("--interval does not apply with --once")
+    elif args.long == args.short:
+        parser.error(f"--long and --short are the same venue ({args.long}): a hedge needs two venues")
+    if args.sequential and args.thinner_first:
+        parser.error("give --sequential or --thinner-first, not both")
+    if args.paper:
+        lacking = [n for n in names if exchange_factory.venue(n).paper is None]
+        if lacking:
+            parser.error(f"--paper is not available for {', '.join(lacking)}: no paper venue")
 
 
 def _cross_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -326,7 +474,7 @@ def _cross_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         args.paper = True  # a paper server is paper mode
     if args.paper_db is not None and not args.paper:
         parser.error("--paper-db needs --paper")
-    if args.paper and args.venue.spec.paper is None:
+    if args.paper and args.venue.spec.paper is None and module not in ARB_MODULES:
         parser.error(f"--paper is not available for --exchange {args.exchange}: it has no paper venue")
     if module == "register" and args.paper_url is None:
         if args.paper and args.keys is None:
@@ -360,3 +508,14 @@ def validate_inputs(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    interval = getattr(args, "interval", None)
+    if interval is not None and not 0 < interval < float("inf"):
+        raise ConfigError(f"--interval must be a positive number of seconds, got {interval:g}")
+    bps = getattr(args, "max_spread_bps", None)
+    if bps is not None:
+        try:
+            limit = Decimal(str(bps).strip())
+        except InvalidOperation:
+            raise InvalidOrder(f"--max-spread-bps is not a number: {bps!r}") from None
+        if not limit.is_finite():
+            raise InvalidOrder(f"--max-spread-bps must be a finite number of basis points, got {bps!r}")

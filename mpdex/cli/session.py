@@ -199,8 +199,10 @@ async def _exchange(ctx: Context, key: Any, path: Path | None = None) -> AsyncIt
 
 @contextlib.asynccontextmanager
 async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Activity, *,
-                       root: Path | None = None, prog: str = "mpdex") -> AsyncIterator[Context]:
-    """Yield a ``Context`` with the exchange open (paper venue too); all closed on the way out."""
+                       root: Path | None = None, prog: str = "mpdex",
+                       paper_seed: int = PAPER_SEED) -> AsyncIterator[Context]:
+    """Yield a ``Context`` with the exchange open (paper venue too); all closed on the way out.
+    ``paper_seed`` seeds a paper venue's price path (the arbitrage modules give each venue its own)."""
     ctx = Context(args=args, secrets=secrets, activity=activity, root=root, prog=prog,
                   note=lambda text: _to_stderr(secrets.redact(text)))
     venue: Venue = args.venue
@@ -216,7 +218,7 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Act
         ctx.paper_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
             with activity.step(f"starting the paper exchange on ledger {ctx.paper_db}"):
-                paper = await stack.enter_async_context(paper_cls(db_path=str(ctx.paper_db), seed=PAPER_SEED))
+                paper = await stack.enter_async_context(paper_cls(db_path=str(ctx.paper_db), seed=paper_seed))
             ctx.paper = paper
             activity.where = _host(paper.rest_url)
             if args.module == "register":
@@ -231,7 +233,8 @@ async def open_session(args: argparse.Namespace, secrets: Secrets, activity: Act
         yield ctx
         return
     path = (args.keys or default_keys_path(venue.name, root)).expanduser()
-    hint = f"{ctx.run} --module register" if "register" in venue.modules else None
+    named = "" if venue.name == DEFAULT_EXCHANGE else f" --exchange {venue.name}"
+    hint = f"{ctx.run}{named} --module register" if "register" in venue.modules else None
     ctx.key = load_keys(path, venue.spec, register_hint=hint)
     secrets.add_key(ctx.key)
     check_key_fields(ctx.key, venue.spec, path, register_hint=hint)

@@ -3,6 +3,7 @@ added to ``VENUES`` gets its own choices, modules, keys variable and paper ledge
 line of CLI code; nothing in ``mpdex/cli`` names a venue."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -124,3 +125,33 @@ def test_no_cli_file_names_a_venue_or_probes_the_exchange(path: Path):
     assert venues == allowed.get(path.name, [])
     probes = re.findall(r"getattr\(\s*(?:ex|ctx\.exchange|exchange)\b[^)]*\)", code)
     assert probes == []  # market rules come from the contract's get_markets, not from an attribute
+
+
+def test_the_arbitrage_modules_run_on_venues_only_the_registry_names(other_venue, monkeypatch, tmp_path, capsys):
+    """Two venues that exist only as registry entries are compared and hedged, each on its own
+    paper ledger; their choices in --long/--short/--exchanges come from the registry too."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setitem(exchange_factory.VENUES, "vestclone2",
+                        dataclasses.replace(other_venue, name="vestclone2", keys_variable="VESTCLONE2_KEY"))
+    code = app.main(["--paper", "--json", "--module", "spread", "--exchanges", "vestclone,vestclone2", "--coins", "BTC",
+                     "--once"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert set(json.loads(out)["quotes"]["BTC"]) == {"vestclone", "vestclone2"}
+    code = app.main(["--paper", "--json", "--module", "hedge", "--coin", "BTC", "--long", "vestclone", "--short",
+                     "vestclone2", "--amount", "0.001"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["status"] == "hedged" and [leg["venue"] for leg in doc["plan"]["preview"]["legs"]] == ["vestclone",
+                                                                                                   "vestclone2"]
+    assert {p.name for p in (tmp_path / "mpdex-vest").glob("*.sqlite3")} == {"paper-vestclone.sqlite3",
+                                                                             "paper-vestclone2.sqlite3"}
+    with pytest.raises(SystemExit):  # a registry venue without a paper class
+        arguments.parse_args(["--paper", "--module", "hedge", "--coin", "BTC", "--long", "bare", "--short",
+                              "vestclone", "--amount", "1"])
+    assert "--paper is not available for bare: no paper venue" in capsys.readouterr().err
+
+
+def test_the_arbitrage_file_is_among_the_scanned_ones():
+    assert "arb.py" in {p.name for p in CLI_DIR.glob("*.py")}
