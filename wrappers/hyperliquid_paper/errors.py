@@ -16,8 +16,10 @@ captured one, the paper exchange uses these (marked INF in the package docstring
 margin is not allowed for this asset.``, ``Cannot update isolated margin of a cross
 position.``, ``Agent name must be 1 to 16 characters.``, ``Too many named API wallets.``,
 ``API wallet is already used by another account.``, ``Scheduled cancel time must be at least
-5 seconds in the future.``, ``expiresAfter is not allowed on user-signed actions.`` and
-``<action> is not supported by the paper exchange.``.
+5 seconds in the future.``, ``expiresAfter is not allowed on user-signed actions.``, and for
+what is not modelled ``Trigger orders are not supported by the paper exchange.``, ``TP/SL
+groupings are not supported by the paper exchange.`` and ``<action> is not supported by the
+paper exchange.``.
 """
 from __future__ import annotations
 
