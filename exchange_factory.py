@@ -158,7 +158,7 @@ VENUES: dict[str, VenueSpec] = {
             key_class="wrappers.hyperliquid_keys:HyperliquidKey",
             networks=("mainnet", "testnet"),
             default_network="mainnet",
-            paper=None,
+            paper="mpdex.paper:PaperHyperliquid",
             time_in_force=("GTC", "IOC", "ALO"),
             description="Hyperliquid perps (native; no builder fee unless the key asks)",
         ),

@@ -1,9 +1,11 @@
 """The paper exchange: a venue-neutral exchange simulator plus one wire dialect per venue.
 
-    from mpdex.paper import PaperVest
+    from mpdex.paper import PaperVest, PaperHyperliquid
     async with PaperVest(db_path=None, seed=1) as paper:      # the Vest dialect
         key = await paper.create_account(usdc=10_000)
         paper.set_price("BTC-PERP", "97000.5")
+    async with PaperHyperliquid(seed=1) as paper:             # the Hyperliquid dialect
+        key = await paper.create_account(usdc=10_000)
 
 This package is the simulator core and imports no venue: ``import mpdex.paper`` loads no
 ``wrappers`` module (names are resolved on first use, from ``_LAZY``). Its modules, one job
@@ -24,8 +26,8 @@ each:
 * ``faults.py`` — failure injection; ``sockets.py`` — ``SocketHub``, the socket half.
 
 Dialects (``DIALECTS``, what ``python -m mpdex.paper --venue NAME`` serves) live with their
-venue, e.g. ``wrappers/vest_paper/``. Several venues run in one process at once, each with
-its own accounts, marks, seed, faults and ledger. A venue restarted on an existing ledger
+venue, e.g. ``wrappers/vest_paper/`` and ``wrappers/hyperliquid_paper/``. Several venues run
+in one process at once, each with its own accounts, marks, seed, faults and ledger. A venue restarted on an existing ledger
 first replays the market for the time it was down (``replay.py``: seeded, bounded at
 2 000 model steps plus one funding event per missed hour), filling the resting orders that
 were crossed and applying the funding that came due.
@@ -36,6 +38,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers only: nothing below is imported at run time
+    from wrappers.hyperliquid_paper import PaperHyperliquid
     from wrappers.vest_paper import PaperVest
     from wrappers.vest_paper.markets import VEST_MARKETS as DEFAULT_MARKETS
 
@@ -48,19 +51,21 @@ if TYPE_CHECKING:  # for type checkers only: nothing below is imported at run ti
     from .sockets import Conn, SocketHub
 
 __all__ = [
-    "PaperVest", "PaperVenue", "WireError", "Simulator", "Listener", "SocketHub", "Conn", "Faults", "Market",
-    "Ledger", "Schema", "Rules", "Reason", "Refused", "OrderRequest", "TimeInForce", "DEFAULT_MARKETS",
+    "PaperVest", "PaperHyperliquid", "PaperVenue", "WireError", "Simulator", "Listener", "SocketHub", "Conn",
+    "Faults", "Market", "Ledger", "Schema", "Rules", "Reason", "Refused", "OrderRequest", "TimeInForce", "DEFAULT_MARKETS",
     "DIALECTS", "dialect",
 ]
 
 #: paper dialects by venue name: ``"module:Class"`` of a ``PaperVenue`` subclass
 DIALECTS: dict[str, str] = {
     "vest": "wrappers.vest_paper:PaperVest",
+    "hyperliquid": "wrappers.hyperliquid_paper:PaperHyperliquid",
 }
 
 #: names importable from this package, resolved (imported) on first use
 _LAZY: dict[str, str] = {
     "PaperVest": DIALECTS["vest"],
+    "PaperHyperliquid": DIALECTS["hyperliquid"],
     "DEFAULT_MARKETS": "wrappers.vest_paper.markets:VEST_MARKETS",
     "PaperVenue": "mpdex.paper.harness:PaperVenue",
     "WireError": "mpdex.paper.harness:WireError",

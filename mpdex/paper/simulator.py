@@ -56,6 +56,11 @@ _Q12 = Decimal("1e-12")
 MAX_AMOUNT = Decimal(10) ** 15
 CHECK_CONTEXT = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
 
+
+def _reason_text(reason: Reason | str) -> str:
+    return reason.value if isinstance(reason, Reason) else reason
+
+
 class Listener:
     """What a dialect hears after each committed change. Every method is a no-op here;
     a dialect overrides the ones it publishes (e.g. on its sockets). Called synchronously,
@@ -266,15 +271,16 @@ class Simulator:
             self.listener.order_updated(t)
         return o
 
-    def record_rejected(self, req: OrderRequest, order_id: str, reason: Reason, *,
+    def record_rejected(self, req: OrderRequest, order_id: str, reason: Reason | str, *,
                         writes: Callable[[], None] | None = None) -> Order:
         """Store ``req`` as a REJECTED order (for venues whose refused orders stay
-        queryable by id); nothing is matched."""
+        queryable by id); nothing is matched. ``reason`` is a ``Reason`` or a dialect's own
+        label for a refusal the simulator does not make (e.g. a price off its tick grid)."""
         now = self.now()
         o = Order(
             id=order_id, account_id=req.account_id, client_id=req.client_id, symbol=req.symbol, is_buy=req.is_buy,
             order_type=req.order_type, limit_price=req.price_text, size=req.size_text, reduce_only=req.reduce_only,
-            time_in_force=req.tif.value, status="REJECTED", reason=reason.value,
+            time_in_force=req.tif.value, status="REJECTED", reason=_reason_text(reason),
             mark_price=self.prices.states[req.symbol].mark,
             init_margin_ratio=Decimal(1) / self.leverage_of(req.account_id, req.symbol), post_time=now, status_time=now,
         )
@@ -361,9 +367,11 @@ class Simulator:
             trade = self.prices.record_trade(o.symbol, f.price, f.qty if o.is_buy else -f.qty, f.time)
             self.listener.traded(o.symbol, trade)
 
-    def cancel(self, account_id: int, order_id: str, *, writes: Callable[[], None] | None = None) -> Order:
+    def cancel(self, account_id: int, order_id: str, *, writes: Callable[[], None] | None = None,
+               reason: Reason | str | None = None) -> Order:
         """Cancel an open order of ``account_id``; ``Refused(ORDER_NOT_OPEN)`` for an
-        unknown, foreign, filled or already cancelled one."""
+        unknown, foreign, filled or already cancelled one. ``reason`` (kept on the order)
+        says why when its owner did not ask (e.g. a dialect's dead-man switch)."""
         o = self.ledger.order(order_id)
         if o is None or o.account_id != account_id or not o.is_open:
             raise Refused(Reason.ORDER_NOT_OPEN, f"Order not found or not open: {order_id}")
@@ -371,6 +379,8 @@ class Simulator:
             if writes is not None:
                 writes()
             o.status, o.status_time = "CANCELLED", self.now()
+            if reason is not None:
+                o.reason = _reason_text(reason)
             self.ledger.update_order(o)
         self.count("cancels")
         self.listener.order_updated(o)

@@ -49,4 +49,5 @@ class ContractVenue:
 
 VENUES = [
     ContractVenue("vest", "primary_address"),
+    ContractVenue("hyperliquid", "wallet_address"),
 ]

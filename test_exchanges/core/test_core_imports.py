@@ -42,6 +42,6 @@ def test_unknown_names_and_dialects_are_refused() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         paper.Nope  # noqa: B018
-    with pytest.raises(ValueError, match="known: vest"):
+    with pytest.raises(ValueError, match="known: vest, hyperliquid"):
         paper.dialect("nope")
-    assert set(paper.DIALECTS) == {"vest"} and "PaperVest" in dir(paper)
+    assert set(paper.DIALECTS) == {"vest", "hyperliquid"} and {"PaperVest", "PaperHyperliquid"} <= set(dir(paper))

@@ -44,7 +44,7 @@ def test_registry_entry_lists_the_key_fields_and_the_venue_choices():
     assert dict(spec.optional_key_fields) == hk.OPTIONAL_FIELDS
     assert (spec.keys_variable, spec.key_class, spec.networks, spec.default_network, spec.time_in_force, spec.paper) == (
         "HYPERLIQUID_KEY", "wrappers.hyperliquid_keys:HyperliquidKey", ("mainnet", "testnet"), "mainnet",
-        ("GTC", "IOC", "ALO"), None)
+        ("GTC", "IOC", "ALO"), "mpdex.paper:PaperHyperliquid")
     assert spec.exchange == "wrappers.hyperliquid:HyperliquidExchange"
 
 
