@@ -10,15 +10,20 @@ import pytest
 from exchange_factory import create_exchange
 from mpdex.paper.harness import PaperVenue
 
-from .venues import VENUES, ContractVenue
+from .venues import CASES, ContractVenue
 
 #: a short socket cache bound, so a price move is visible after this long instead of 5 s
 STALE = 0.25
 
 
-@pytest.fixture(params=VENUES, ids=lambda v: v.name)
-def venue(request: pytest.FixtureRequest) -> ContractVenue:
+@pytest.fixture(params=CASES, ids=[f"{v.name}-{mode}" for v, mode in CASES])
+def case(request: pytest.FixtureRequest) -> tuple[ContractVenue, str]:
     return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def venue(case: tuple[ContractVenue, str]) -> ContractVenue:
+    return case[0]
 
 
 @pytest.fixture
@@ -33,8 +38,13 @@ async def key(paper: PaperVenue) -> Any:
     return await paper.create_account(usdc=10_000)
 
 
-@pytest.fixture(params=[{"use_ws": False}, {"ws_max_age": STALE}], ids=["rest", "ws"])
-async def ex(venue: ContractVenue, key: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    exchange = await create_exchange(venue.name, key, **request.param)
+MODE_OPTIONS: dict[str, dict[str, Any]] = {"rest": {"use_ws": False}, "ws": {"ws_max_age": STALE}}
+
+
+@pytest.fixture
+async def ex(case: tuple[ContractVenue, str], key: Any) -> AsyncIterator[Any]:
+    venue, mode = case
+    options = MODE_OPTIONS[mode] if "ws" in venue.modes else {}
+    exchange = await create_exchange(venue.name, key, **options)
     yield exchange
     await exchange.close()

@@ -23,14 +23,18 @@ class ContractVenue:
     coin: str = "BTC"  # the market the tests trade
     price: str = "97000"  # where the tests put its mark (on every venue's price grid)
     size: str = "0.01"  # an order size every venue accepts at that price (≥ $10)
+    #: the registry entry whose paper dialect serves this client (default: its own)
+    paper_of: str | None = None
+    #: how the client runs: "rest" (``use_ws=False``) and/or "ws" (the default socket-backed client)
+    modes: tuple[str, ...] = ("rest", "ws")
 
     def symbol(self) -> str:
         return exchange_factory.symbol_create(self.name, self.coin)
 
     @contextlib.asynccontextmanager
     async def paper(self, **options: Any) -> AsyncIterator[PaperVenue]:
-        spec = exchange_factory.venue(self.name)
-        assert spec.paper is not None, f"{self.name} has no paper dialect"
+        spec = exchange_factory.venue(self.paper_of or self.name)
+        assert spec.paper is not None, f"{spec.name} has no paper dialect"
         cls = exchange_factory._resolve(spec.paper)
         async with cls(seed=11, tick_interval=None, auto_funding=False, **options) as venue:
             yield venue
@@ -51,3 +55,5 @@ VENUES = [
     ContractVenue("vest", "primary_address"),
     ContractVenue("hyperliquid", "wallet_address"),
 ]
+#: every (venue, mode) the suite runs
+CASES = [(v, mode) for v in VENUES for mode in v.modes]
