@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Census", "PooledClient", "WSPool"]
+__all__ = ["Census", "PooledClient", "WSPool", "let_go"]
 
 
 class PooledClient(Protocol):
@@ -133,3 +133,17 @@ class Census:
             if not members:
                 del self._groups[group]
             return others
+
+
+class _Holds(Protocol):
+    async def release_holder(self, holder: Hashable) -> None: ...
+
+
+async def let_go(client: _Holds, holder: Hashable, release: Callable[[Any], Awaitable[None]]) -> None:
+    """An exchange instance lets go of its pooled socket client: its holds (book streams)
+    are dropped, then its pool reference — counted out even if dropping the holds fails or
+    the caller is cancelled, so the account's last instance always closes the socket."""
+    try:
+        await client.release_holder(holder)
+    finally:
+        await release(client)

@@ -61,6 +61,7 @@ from . import hyperliquid_leverage as L
 from . import hyperliquid_orders as O
 from . import hyperliquid_parsers as P
 from . import hyperliquid_ws_client as W
+from .base_ws_pool import let_go
 from .hyperliquid_auth import HyperliquidSigner
 from .hyperliquid_keys import HyperliquidKey, builder_fee_for, make_hyperliquid_key
 from .hyperliquid_market_data import KLINE_INTERVALS, HyperliquidMarketData
@@ -432,9 +433,6 @@ class HyperliquidExchange(HyperliquidMarketData, MultiPerpDexMixin, MultiPerpDex
         self.ws_supported = dict.fromkeys(self.ws_supported, False)
         try:
             if client is not None:
-                try:
-                    await client.release_holder(self)
-                finally:  # even if cancelled or failing, the pool must count this instance out
-                    await W.release(client)
+                await let_go(client, self, W.release)
         finally:
             await self.rest.close()

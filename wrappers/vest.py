@@ -47,6 +47,7 @@ from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
 from . import vest_parsers as P
 from . import vest_ws_client
+from .base_ws_pool import let_go
 from .vest_auth import VestSigner
 from .vest_keys import VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
@@ -414,10 +415,7 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
         self.ws_supported = dict.fromkeys(self.ws_supported, False)
         try:
             if client is not None:
-                try:
-                    await client.release_holder(self)
-                finally:  # even if cancelled or failing, the pool must count this instance out
-                    await vest_ws_client.release(client)
+                await let_go(client, self, vest_ws_client.release)
         finally:
             await self.rest.close()
 
