@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Literal
 
-from .errors import InvalidOrder
+from .errors import ExchangeError, InvalidOrder
 
 Number = Decimal | int | float | str
 Rounding = Literal["down", "up", "nearest"]
@@ -33,6 +33,33 @@ def to_decimal(value: Number, name: str = "value") -> Decimal:
     if not d.is_finite():
         raise InvalidOrder(f"{name} must be finite, got {value!r}")
     return d
+
+
+def payload_decimal(value: object, field: str, venue: str) -> Decimal:
+    """The exact Decimal of a number an exchange sent (a decimal string, or a JSON number),
+    or ``ExchangeError`` naming the venue and the field — a malformed payload is never read
+    as a silent default."""
+    if isinstance(value, bool) or value is None:
+        raise ExchangeError(f"{venue} payload: '{field}' is not a number: {value!r}")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise ExchangeError(f"{venue} payload: '{field}' is not a number: {value!r}") from None
+    if not d.is_finite():
+        raise ExchangeError(f"{venue} payload: '{field}' is not finite: {value!r}")
+    return d
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """The exact Decimal of ``value``, or ``None`` when it is absent or not a finite number
+    (for comparing recorded fields, where "not readable" simply does not match)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
 
 
 def step_of(decimals: int) -> Decimal:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 from mpdex.errors import BadRequest, ExchangeError, InvalidOrder, MpdexError, OrderStateUnknown
 from mpdex.nonce import NonceSource
 from mpdex.orders import MarketRules, OrderPlan, SendOutcome, signed_fields_match
+from mpdex.precision import decimal_or_none
 from mpdex.ratelimit import Sleep
 from mpdex.types import CancelResult, OrderRecord
 
@@ -136,12 +137,6 @@ def order_action_for(plan: OrderPlan, market: HyperliquidMarket, cloid: str,
                       order_type=limit_type(cast(Tif, WIRE_TIF[plan.time_in_force])), cloid=cloid)
     return order_action([wire], builder=builder)
 
-
-def _dec(value: Any) -> Decimal | None:
-    try:
-        return P.dec(value) if value is not None else None
-    except ExchangeError:
-        return None
 
 
 class HyperliquidOrderWire:
@@ -266,7 +261,7 @@ class HyperliquidOrderWire:
         size = order.get("origSz") if order.get("origSz") is not None else order.get("sz")
         return signed_fields_match(
             plan, symbol=order.get("coin"), side={"B": "buy", "A": "sell"}.get(str(order.get("side"))),
-            size=_dec(size), price=_dec(order.get("limitPx")), order_type=kind,
+            size=decimal_or_none(size), price=decimal_or_none(order.get("limitPx")), order_type=kind,
             reduce_only=order.get("reduceOnly") is True, time_in_force=_RECORDED_TIF.get(str(order.get("tif"))),
         )
 

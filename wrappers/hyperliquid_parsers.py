@@ -20,10 +20,11 @@ its nearest neighbour (2023 rows are 8 h apart and carry 8-hour rates).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from mpdex.errors import ExchangeError
+from mpdex.precision import payload_decimal
 from mpdex.types import (
     Collateral,
     FundingEntry,
@@ -71,16 +72,8 @@ _ORDER_TYPES = {"limit": "limit", "market": "market", "stop market": "stop_loss"
 
 
 def dec(value: Any, field: str = "value") -> Decimal:
-    """Exact Decimal of a Hyperliquid decimal string; ``ExchangeError`` if it is not one."""
-    if isinstance(value, bool) or value is None:
-        raise ExchangeError(f"Hyperliquid payload: '{field}' is not a number: {value!r}")
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise ExchangeError(f"Hyperliquid payload: '{field}' is not a number: {value!r}") from None
-    if not d.is_finite():
-        raise ExchangeError(f"Hyperliquid payload: '{field}' is not finite: {value!r}")
-    return d
+    """Exact Decimal of a Hyperliquid decimal string (or number); ``ExchangeError`` if it is not one."""
+    return payload_decimal(value, field, "Hyperliquid")
 
 
 def opt_float(value: Any, field: str = "value") -> float | None:

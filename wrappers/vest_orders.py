@@ -23,12 +23,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mpdex.errors import ExchangeError, InvalidOrder, MpdexError, OrderStateUnknown
 from mpdex.orders import MarketRules, OrderPlan, SendOutcome, StepGrid, signed_fields_match
-from mpdex.precision import fmt_fixed
+from mpdex.precision import decimal_or_none, fmt_fixed
 from mpdex.ratelimit import Sleep
 from mpdex.types import OrderRecord
 
@@ -147,12 +146,6 @@ def pick(rows: Any, field: str, value: Any) -> dict[str, Any] | None:
             return row
     return None
 
-
-def _dec(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except ArithmeticError:
-        return None
 
 
 class VestOrderWire:
@@ -288,6 +281,6 @@ class VestOrderWire:
             return False  # recorded before we signed: an older order under a reused nonce
         return signed_fields_match(
             plan, symbol=raw.get("symbol"), side="buy" if raw.get("isBuy") is True else "sell" if raw.get("isBuy")
-            is False else None, size=_dec(raw.get("size")), price=_dec(raw.get("limitPrice")),
+            is False else None, size=decimal_or_none(raw.get("size")), price=decimal_or_none(raw.get("limitPrice")),
             order_type=raw.get("orderType"), reduce_only=raw.get("reduceOnly"),
         )

@@ -6,10 +6,11 @@ Malformed payloads raise ``ExchangeError`` naming the field — never a silent d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from mpdex.errors import ExchangeError
+from mpdex.precision import payload_decimal
 from mpdex.types import Collateral, FundingEntry, FundingRate, OrderBook, OrderRecord, Position
 
 __all__ = [
@@ -37,15 +38,7 @@ TERMINAL_STATUSES = frozenset({"FILLED", "CANCELLED", "REJECTED"})
 
 def dec(value: Any, field: str = "value") -> Decimal:
     """Exact Decimal of a Vest decimal string (or number); ``ExchangeError`` if it is not one."""
-    if isinstance(value, bool) or value is None:
-        raise ExchangeError(f"Vest payload: '{field}' is not a number: {value!r}")
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise ExchangeError(f"Vest payload: '{field}' is not a number: {value!r}") from None
-    if not d.is_finite():
-        raise ExchangeError(f"Vest payload: '{field}' is not finite: {value!r}")
-    return d
+    return payload_decimal(value, field, "Vest")
 
 
 def _f(raw: Mapping[str, Any], field: str) -> float:
