@@ -5,7 +5,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import ConfigError
+from .errors import BadRequest, ConfigError
 
 _MISSING = object()
 
@@ -52,3 +52,12 @@ def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> floa
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
     return float(value)  # type: ignore[arg-type]
+
+
+def positive_int(value: object, name: str, *, maximum: int | None = None) -> int:
+    """``value`` when it is an ``int`` (not a bool) in ``1 … maximum``, else ``BadRequest``
+    naming ``name`` — for call arguments (a leverage, a row limit, a time bound)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
+        bound = f" and at most {maximum}" if maximum else ""
+        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
+    return value

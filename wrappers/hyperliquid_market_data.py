@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mpdex.config import check_seconds
+from mpdex.config import check_seconds, positive_int
 from mpdex.errors import BadRequest, ExchangeError, RequestTimeout
 from mpdex.types import FundingEntry, FundingRate, MarketInfo, OrderBook, TradingFees
 
@@ -41,12 +41,6 @@ KLINE_INTERVALS: dict[str, int] = {
 DEFAULT_ROWS = 500
 MAX_ROWS = 5000
 
-
-def _positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
-        bound = f" and at most {maximum}" if maximum else ""
-        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
-    return value
 
 
 class HyperliquidMarketData:
@@ -124,9 +118,9 @@ class HyperliquidMarketData:
         """Funding rates ``[{symbol, time, funding_rate, interval_hours}]`` oldest first (at
         most ``limit`` ≤ 5000, default 500; from ``start_time``, default ``limit`` hours ago)."""
         native = self.resolve_symbol(symbol)
-        count = _positive_int(limit, "limit", maximum=MAX_ROWS) if limit is not None else DEFAULT_ROWS
-        end = _positive_int(end_time, "end_time") if end_time is not None else None
-        start = (_positive_int(start_time, "start_time") if start_time is not None
+        count = positive_int(limit, "limit", maximum=MAX_ROWS) if limit is not None else DEFAULT_ROWS
+        end = positive_int(end_time, "end_time") if end_time is not None else None
+        start = (positive_int(start_time, "start_time") if start_time is not None
                  else (end or self._clock_ms()) - count * 3_600_000)
         return P.parse_funding_history(await self.rest.funding_history_pages(native, start, end, count))[:count]
 
@@ -137,7 +131,7 @@ class HyperliquidMarketData:
         step = KLINE_INTERVALS.get(interval)
         if step is None:
             raise BadRequest(f"interval must be one of {', '.join(KLINE_INTERVALS)}, got {interval!r}")
-        count = _positive_int(limit, "limit", maximum=MAX_ROWS) if limit is not None else DEFAULT_ROWS
+        count = positive_int(limit, "limit", maximum=MAX_ROWS) if limit is not None else DEFAULT_ROWS
         end = self._clock_ms()
         rows = await self.rest.candle_snapshot(native, interval, end - count * step, end)
         return P.parse_candles(rows)[-count:]

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from mpdex.clock import now_ms
+from mpdex.config import positive_int
 from mpdex.errors import (
     BadRequest,
     ConfigError,
@@ -52,7 +53,7 @@ from .vest_auth import VestSigner
 from .vest_keys import VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
 from .vest_orders import VestOrderWire, build_cancel_body, build_order_body, check_client_id, market_rules
-from .vest_reads import KLINE_INTERVALS, VestReads, positive_int
+from .vest_reads import KLINE_INTERVALS, VestReads
 from .vest_register import register as register_signer
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
 

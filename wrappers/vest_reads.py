@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from mpdex.config import check_seconds
+from mpdex.config import check_seconds, positive_int
 from mpdex.errors import BadRequest, ConfigError, ExchangeError, OrderNotFound, RequestTimeout
 from mpdex.ratelimit import Sleep
 from mpdex.types import (
@@ -34,16 +34,10 @@ from .vest_orders import check_client_id, pick
 from .vest_rest import VestRestClient
 from .vest_ws_client import VestWSClient
 
-__all__ = ["VestReads", "KLINE_INTERVALS", "positive_int"]
+__all__ = ["VestReads", "KLINE_INTERVALS"]
 
 KLINE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
 
-
-def positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
-        bound = f" and at most {maximum}" if maximum else ""
-        raise BadRequest(f"{name} must be a positive integer{bound}, got {value!r}")
-    return value
 
 
 class VestReads:
