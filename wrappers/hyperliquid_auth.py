@@ -10,7 +10,7 @@ no clock, no globals beyond constants.
   as the SDK does. Nothing here mutates a caller's dict (unlike the SDK, pitfall §8.13).
 
 Decisions: the signing and recovery entry points first pass the action through
-``hyperliquid_wire.canonical_action``, so what is signed is exactly what the server will
+``hyperliquid_canonical.canonical_action``, so what is signed is exactly what the server will
 re-encode (a hand-built ``"p": "25.20"`` or an upper-case cloid cannot produce a signature the
 server rejects; an unparseable action raises before anything is signed). Only the action
 types that module parses can be signed. The lower-level ``action_hash`` / ``l1_digest`` hash
@@ -36,16 +36,18 @@ from mpdex.evm import (
     recover_address_rsv,
 )
 
-from .hyperliquid_wire import (
+from .hyperliquid_canonical import (
     L1_ACTION_TYPES,
-    SIGNATURE_CHAIN_ID,
     USER_SIGNED_ACTION_TYPES,
     Signature,
     WireError,
-    approve_agent_action,
-    approve_builder_fee_action,
     canonical_action,
     canonical_signature,
+)
+from .hyperliquid_wire import (
+    SIGNATURE_CHAIN_ID,
+    approve_agent_action,
+    approve_builder_fee_action,
     exchange_body,
     usd_class_transfer_action,
     withdraw3_action,

@@ -41,10 +41,10 @@ from mpdex.types import CancelResult, OrderRecord
 from . import hyperliquid_errors as hl_errors
 from . import hyperliquid_parsers as P
 from .hyperliquid_auth import HyperliquidSigner
+from .hyperliquid_canonical import WireError
 from .hyperliquid_markets import MIN_NOTIONAL, HyperliquidMarket
 from .hyperliquid_wire import (
     Tif,
-    WireError,
     cancel_action,
     cancel_by_cloid_action,
     cloid_for_client_id,

@@ -1,49 +1,50 @@
-"""Hyperliquid's canonical wire form: the exact action objects the server re-encodes and
-hashes (hyperliquid-api.md §3, §4.3), built by the client and parsed back by a strict server.
+"""Hyperliquid's canonical wire form, built: the exact action objects and ``/exchange``
+envelope the client posts, which the server re-encodes and hashes (hyperliquid-api.md §3,
+§4.3). Parsing a posted body back into that form is ``hyperliquid_canonical``.
 
 Decisions:
 
-* Client side, builders emit each action in the server's struct order with canonical
-  decimal strings (``decimal_to_wire``: no exponent, no trailing zeros, never ``-0``, at most
-  8 decimals) from ``Decimal`` or ``int`` only — never floats. Optional keys are omitted,
-  never ``null``. Hex (cloids, addresses) goes out lower-case.
-* Server side, ``canonical_action`` / ``parse_exchange_request`` parse a posted body the way
-  the real server does: unknown keys, wrong JSON types, a non-zero 9th decimal, exponents,
-  signs or a cloid of the wrong length raise ``DeserializeError`` (HTTP 422 with the server's
-  exact text); accepted input is re-encoded canonically, so reordered keys, padding zeros and
-  upper-case hex hash the same as the canonical form. ``"-0"`` is refused (open question
-  §9.7: the stricter reading).
+* Builders emit each action in the server's struct order with canonical decimal strings
+  (``decimal_to_wire``: no exponent, no trailing zeros, never ``-0``, at most 8 decimals)
+  from ``Decimal`` or ``int`` only — never floats. Optional keys are omitted, never
+  ``null``. Hex (cloids, addresses) goes out lower-case. Bad input raises ``WireError``
+  before anything is signed; the limits and errors are ``hyperliquid_canonical``'s.
 * User-signed actions keep the official SDK's key order (their hash is EIP-712, so order
   never matters to the server, but the posted JSON then matches the SDK byte for byte);
-  their ``string`` fields (``amount``, ``destination``, ``maxFeeRate``) are hashed as text,
-  so a parser validates them and keeps them verbatim.
+  their ``string`` fields are hashed as text, so a string amount goes out verbatim.
 * ``cloid_for_client_id`` is the identity on the 128-bit value (``0x`` + 32 hex digits of
   the integer, as the SDK's ``Cloid.from_int``), so a cloid maps back to its client id.
 * Pure except ``new_cloid`` (random, via ``secrets``), kept at the end of the module.
 """
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from mpdex.evm import to_checksum_address
 
+from .hyperliquid_canonical import (
+    ADDRESS_RE,
+    CLOID_RE,
+    DECIMAL_RE,
+    FEE_RATE_RE,
+    GROUPINGS,
+    HEX_RE,
+    I64,
+    MAX_DECIMALS,
+    U32,
+    U64,
+    DeserializeError,
+    Signature,
+    WireError,
+    canonical_order_type,
+)
+
 __all__ = [
-    "DESERIALIZE_ERROR",
     "SIGNATURE_CHAIN_ID",
     "TIFS",
-    "PARSED_TIFS",
-    "GROUPINGS",
-    "L1_ACTION_TYPES",
-    "USER_SIGNED_ACTION_TYPES",
-    "WireError",
-    "DeserializeError",
-    "Signature",
-    "ExchangeRequest",
     "decimal_to_wire",
     "validate_cloid",
     "cloid_for_client_id",
@@ -67,14 +68,9 @@ __all__ = [
     "usd_class_transfer_action",
     "withdraw3_action",
     "exchange_body",
-    "canonical_action",
-    "canonical_signature",
-    "parse_exchange_request",
     "new_cloid",
 ]
 
-#: the server's HTTP 422 body for a payload of the wrong shape (hyperliquid-api.md §1.3)
-DESERIALIZE_ERROR = "Failed to deserialize the JSON body into the target type"
 #: the chain id the official SDK signs user-signed actions with (421614); any is allowed
 SIGNATURE_CHAIN_ID = "0x66eee"
 
@@ -84,67 +80,11 @@ Grouping = Literal["na", "normalTpsl", "positionTpsl"]
 
 #: what the client builds: ``FrontendMarket`` (the web UI's tif) is never sent from here
 TIFS: frozenset[str] = frozenset({"Gtc", "Ioc", "Alo"})
-#: what the server accepts (§3.2: the UI's ``FrontendMarket`` exists too)
-PARSED_TIFS: frozenset[str] = TIFS | {"FrontendMarket"}
-GROUPINGS: frozenset[str] = frozenset({"na", "normalTpsl", "positionTpsl"})
-L1_ACTION_TYPES: frozenset[str] = frozenset({
-    "order", "cancel", "cancelByCloid", "modify", "batchModify", "updateLeverage",
-    "updateIsolatedMargin", "scheduleCancel", "noop",
-})
-USER_SIGNED_ACTION_TYPES: frozenset[str] = frozenset({"approveAgent", "approveBuilderFee", "usdClassTransfer", "withdraw3"})
 
-_U32 = 1 << 32
-_U64 = 1 << 64
-_I64 = 1 << 63
 _CLOID_INT = 1 << 128
-_MAX_DECIMALS = 8
-_DEC_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
-_CLOID_RE = re.compile(r"0x[0-9a-fA-F]{32}")
-_ADDRESS_RE = re.compile(r"(?:0x)?([0-9a-fA-F]{40})")
-_HEX_RE = re.compile(r"0x([0-9a-fA-F]{1,64})")
-_FEE_RATE_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?%")
-_SUBACCOUNT_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(?: subaccount:0x[0-9a-fA-F]{40})?")
 
 
-class WireError(ValueError):
-    """A value that has no canonical wire form (raised before anything is signed)."""
-
-
-class DeserializeError(WireError):
-    """The server's HTTP 422: the JSON is valid but not of the target type.
-
-    ``text`` is the server's exact body; ``detail`` says what was wrong (ours, not the
-    server's wording; the real server sometimes appends a serde message after ``": "``).
-    """
-
-    status = 422
-    text = DESERIALIZE_ERROR
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"{DESERIALIZE_ERROR}: {detail}")
-        self.detail = detail
-
-
-class Signature(TypedDict):
-    """The posted ``signature``: r/s as the SDK's ``to_hex(int)`` (no leading zeros)."""
-
-    r: str
-    s: str
-    v: int
-
-
-@dataclass(frozen=True)
-class ExchangeRequest:
-    """A parsed ``/exchange`` body; ``action`` is canonical, hex lower-case."""
-
-    action: dict[str, Any]
-    nonce: int
-    signature: Signature
-    vault_address: str | None
-    expires_after: int | None
-
-
-# -- client side: canonical values ---------------------------------------------------------
+# -- canonical values ----------------------------------------------------------------------
 
 
 def decimal_to_wire(value: Decimal | int) -> str:
@@ -160,8 +100,8 @@ def decimal_to_wire(value: Decimal | int) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
         point = text.find(".")
-        if point >= 0 and len(text) - point - 1 > _MAX_DECIMALS:
-            raise WireError(f"{value} has more than {_MAX_DECIMALS} decimals")
+        if point >= 0 and len(text) - point - 1 > MAX_DECIMALS:
+            raise WireError(f"{value} has more than {MAX_DECIMALS} decimals")
     return "0" if text == "-0" else text
 
 
@@ -179,14 +119,14 @@ def _uint(value: Any, name: str, bound: int, minimum: int = 0) -> int:
 
 
 def _address(value: Any, name: str) -> str:
-    if not isinstance(value, str) or (m := _ADDRESS_RE.fullmatch(value)) is None or not value.startswith("0x"):
+    if not isinstance(value, str) or (m := ADDRESS_RE.fullmatch(value)) is None or not value.startswith("0x"):
         raise WireError(f"{name} must be a 0x-prefixed 20-byte hex address")
     return "0x" + m.group(1).lower()
 
 
 def validate_cloid(text: Any) -> str:
     """``0x`` + exactly 32 hex digits, returned lower-case; ``WireError`` otherwise."""
-    if not isinstance(text, str) or _CLOID_RE.fullmatch(text) is None:
+    if not isinstance(text, str) or CLOID_RE.fullmatch(text) is None:
         raise WireError(f"a cloid is 0x followed by exactly 32 hex digits, got {text!r}")
     return text.lower()
 
@@ -210,7 +150,7 @@ def hyperliquid_chain(is_mainnet: bool) -> str:
     return "Mainnet" if is_mainnet else "Testnet"
 
 
-# -- client side: L1 action builders --------------------------------------------------------
+# -- L1 action builders --------------------------------------------------------------------
 
 
 def limit_type(tif: Tif = "Gtc") -> dict[str, Any]:
@@ -245,7 +185,7 @@ def order_wire(
     if not isinstance(is_buy, bool) or not isinstance(reduce_only, bool):
         raise WireError("is_buy and reduce_only must be bools")
     wire: dict[str, Any] = {
-        "a": _uint(asset, "asset", _U32),
+        "a": _uint(asset, "asset", U32),
         "b": is_buy,
         "p": _positive(price, "price"),
         "s": _positive(size, "size"),
@@ -261,7 +201,7 @@ def _order_type_copy(order_type: Mapping[str, Any] | None) -> dict[str, Any]:
     if order_type is None:
         return {"limit": {"tif": "Gtc"}}
     try:
-        parsed = _parse_order_type(order_type, "order_type")
+        parsed = canonical_order_type(order_type, "order_type")
     except DeserializeError as exc:
         raise WireError(f"order_type is not a limit_type()/trigger_type() value: {exc.detail}") from None
     if "limit" in parsed and parsed["limit"]["tif"] not in TIFS:
@@ -271,7 +211,7 @@ def _order_type_copy(order_type: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def builder_info(address: str, fee: int) -> dict[str, Any]:
     """``{"b": lower-case address, "f": fee in tenths of a basis point}`` (10 = 1 bp)."""
-    return {"b": _address(address, "builder address"), "f": _uint(fee, "builder fee", _U64)}
+    return {"b": _address(address, "builder address"), "f": _uint(fee, "builder fee", U64)}
 
 
 def order_action(
@@ -289,19 +229,19 @@ def order_action(
 
 def cancel_action(cancels: Iterable[tuple[int, int]]) -> dict[str, Any]:
     """``{type: cancel, cancels: [{a, o}]}`` from ``(asset, oid)`` pairs."""
-    return {"type": "cancel", "cancels": [{"a": _uint(a, "asset", _U32), "o": _uint(o, "oid", _U64)} for a, o in cancels]}
+    return {"type": "cancel", "cancels": [{"a": _uint(a, "asset", U32), "o": _uint(o, "oid", U64)} for a, o in cancels]}
 
 
 def cancel_by_cloid_action(cancels: Iterable[tuple[int, str]]) -> dict[str, Any]:
     """``{type: cancelByCloid, cancels: [{asset, cloid}]}`` from ``(asset, cloid)`` pairs."""
     return {
         "type": "cancelByCloid",
-        "cancels": [{"asset": _uint(a, "asset", _U32), "cloid": validate_cloid(c)} for a, c in cancels],
+        "cancels": [{"asset": _uint(a, "asset", U32), "cloid": validate_cloid(c)} for a, c in cancels],
     }
 
 
 def _oid_or_cloid(oid: int | str) -> int | str:
-    return validate_cloid(oid) if isinstance(oid, str) else _uint(oid, "oid", _U64)
+    return validate_cloid(oid) if isinstance(oid, str) else _uint(oid, "oid", U64)
 
 
 def modify_action(oid: int | str, order: Mapping[str, Any]) -> dict[str, Any]:
@@ -318,8 +258,8 @@ def update_leverage_action(asset: int, leverage: int, *, is_cross: bool) -> dict
     """``{type: updateLeverage, asset, isCross, leverage}``; leverage a positive integer."""
     if not isinstance(is_cross, bool):
         raise WireError("is_cross must be a bool")
-    return {"type": "updateLeverage", "asset": _uint(asset, "asset", _U32), "isCross": is_cross,
-            "leverage": _uint(leverage, "leverage", _U32, 1)}
+    return {"type": "updateLeverage", "asset": _uint(asset, "asset", U32), "isCross": is_cross,
+            "leverage": _uint(leverage, "leverage", U32, 1)}
 
 
 def usd_to_ntli(usdc: Decimal | int) -> int:
@@ -333,7 +273,7 @@ def usd_to_ntli(usdc: Decimal | int) -> int:
 
 
 def _signed64(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not -_I64 <= value < _I64:
+    if isinstance(value, bool) or not isinstance(value, int) or not -I64 <= value < I64:
         raise WireError(f"{name} must be a signed 64-bit integer, got {value!r}")
     return value
 
@@ -342,7 +282,7 @@ def update_isolated_margin_action(asset: int, ntli: int, *, is_buy: bool = True)
     """``{type: updateIsolatedMargin, asset, isBuy, ntli}``; ``ntli`` in micro-USDC, > 0 adds."""
     if not isinstance(is_buy, bool):
         raise WireError("is_buy must be a bool")
-    return {"type": "updateIsolatedMargin", "asset": _uint(asset, "asset", _U32), "isBuy": is_buy,
+    return {"type": "updateIsolatedMargin", "asset": _uint(asset, "asset", U32), "isBuy": is_buy,
             "ntli": _signed64(ntli, "ntli")}
 
 
@@ -350,7 +290,7 @@ def schedule_cancel_action(time_ms: int | None = None) -> dict[str, Any]:
     """``{type: scheduleCancel, time?}``; no time clears the dead-man switch."""
     if time_ms is None:
         return {"type": "scheduleCancel"}
-    return {"type": "scheduleCancel", "time": _uint(time_ms, "time", _U64)}
+    return {"type": "scheduleCancel", "time": _uint(time_ms, "time", U64)}
 
 
 def noop_action() -> dict[str, Any]:
@@ -358,11 +298,11 @@ def noop_action() -> dict[str, Any]:
     return {"type": "noop"}
 
 
-# -- client side: user-signed action builders (SDK key order) -------------------------------
+# -- user-signed action builders (SDK key order) -------------------------------------------
 
 
 def _chain_fields(is_mainnet: bool, signature_chain_id: str) -> dict[str, Any]:
-    if not isinstance(signature_chain_id, str) or _HEX_RE.fullmatch(signature_chain_id) is None:
+    if not isinstance(signature_chain_id, str) or HEX_RE.fullmatch(signature_chain_id) is None:
         raise WireError(f"signature_chain_id must be 0x-prefixed hex, got {signature_chain_id!r}")
     return {"signatureChainId": signature_chain_id.lower(), "hyperliquidChain": hyperliquid_chain(is_mainnet)}
 
@@ -370,7 +310,7 @@ def _chain_fields(is_mainnet: bool, signature_chain_id: str) -> dict[str, Any]:
 def _amount(amount: Decimal | int | str, name: str = "amount") -> str:
     if not isinstance(amount, str):
         return _positive(amount, name)
-    if _DEC_RE.fullmatch(amount) is None:
+    if DECIMAL_RE.fullmatch(amount) is None:
         raise WireError(f"{name} must be a plain decimal string (digits, optional point), got {amount!r}")
     if not amount.strip("0."):
         raise WireError(f"{name} must be positive, got {amount!r}")
@@ -388,7 +328,7 @@ def approve_agent_action(
         if not isinstance(agent_name, str) or not 1 <= len(agent_name) <= 16:
             raise WireError("agent_name must be 1 to 16 characters")
         action["agentName"] = agent_name
-    action["nonce"] = _uint(nonce, "nonce", _U64)
+    action["nonce"] = _uint(nonce, "nonce", U64)
     return action | _chain_fields(is_mainnet, signature_chain_id)
 
 
@@ -399,9 +339,9 @@ def approve_builder_fee_action(
     """The posted ``approveBuilderFee``; ``max_fee_rate`` a percent string (``"0.001%"``) or a
     Decimal percent (``Decimal("0.001")`` → ``"0.001%"``)."""
     rate = max_fee_rate if isinstance(max_fee_rate, str) else decimal_to_wire(max_fee_rate) + "%"
-    if _FEE_RATE_RE.fullmatch(rate) is None:
+    if FEE_RATE_RE.fullmatch(rate) is None:
         raise WireError(f"max_fee_rate must be a percent like '0.001%', got {max_fee_rate!r}")
-    return {"maxFeeRate": rate, "builder": _address(builder, "builder"), "nonce": _uint(nonce, "nonce", _U64),
+    return {"maxFeeRate": rate, "builder": _address(builder, "builder"), "nonce": _uint(nonce, "nonce", U64),
             "type": "approveBuilderFee"} | _chain_fields(is_mainnet, signature_chain_id)
 
 
@@ -418,7 +358,7 @@ def usd_class_transfer_action(
     if vault_address is not None:
         text += f" subaccount:{_address(vault_address, 'vault_address')}"
     return {"type": "usdClassTransfer", "amount": text, "toPerp": to_perp,
-            "nonce": _uint(nonce, "nonce", _U64)} | _chain_fields(is_mainnet, signature_chain_id)
+            "nonce": _uint(nonce, "nonce", U64)} | _chain_fields(is_mainnet, signature_chain_id)
 
 
 def withdraw3_action(
@@ -428,7 +368,7 @@ def withdraw3_action(
     """The posted ``withdraw3`` (bridge withdrawal); ``destination`` is hashed as text, so it
     goes out lower-case; ``time_ms`` must equal the envelope nonce."""
     return {"destination": _address(destination, "destination"), "amount": _amount(amount),
-            "time": _uint(time_ms, "time", _U64), "type": "withdraw3"} | _chain_fields(is_mainnet, signature_chain_id)
+            "time": _uint(time_ms, "time", U64), "type": "withdraw3"} | _chain_fields(is_mainnet, signature_chain_id)
 
 
 def exchange_body(
@@ -439,318 +379,11 @@ def exchange_body(
     ``expiresAfter`` sent as ``null``, which the server accepts like absent keys)."""
     return {
         "action": dict(action),
-        "nonce": _uint(nonce, "nonce", _U64),
+        "nonce": _uint(nonce, "nonce", U64),
         "signature": signature,
         "vaultAddress": None if vault_address is None else _address(vault_address, "vault_address"),
-        "expiresAfter": None if expires_after is None else _uint(expires_after, "expires_after", _U64),
+        "expiresAfter": None if expires_after is None else _uint(expires_after, "expires_after", U64),
     }
-
-
-# -- server side: parse a posted body like the real server -----------------------------------
-
-
-def _fail(path: str, what: str) -> DeserializeError:
-    return DeserializeError(f"{path}: {what}")
-
-
-def _obj(value: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _fail(path, "expected an object")
-    for key in value:
-        if key not in required and key not in optional:
-            raise _fail(path, f"unknown field `{key}`")
-    for key in required:
-        if key not in value:
-            raise _fail(path, f"missing field `{key}`")
-    return value
-
-
-def _p_uint(value: Any, path: str, bound: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < bound:
-        raise _fail(path, f"expected an unsigned integer below 2^{bound.bit_length() - 1}")
-    return value
-
-
-def _p_int64(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not -_I64 <= value < _I64:
-        raise _fail(path, "expected a signed 64-bit integer")
-    return value
-
-
-def _p_bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(path, "expected a boolean")
-    return value
-
-
-def _p_str(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, "expected a string")
-    return value
-
-
-def _p_enum(value: Any, path: str, allowed: frozenset[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise _fail(path, f"expected one of {sorted(allowed)}")
-    return value
-
-
-def _p_decimal(value: Any, path: str) -> str:
-    """An unsigned decimal string → canonical (leading and trailing zeros stripped)."""
-    if not isinstance(value, str):
-        raise _fail(path, "expected a decimal string")
-    m = _DEC_RE.fullmatch(value)
-    if m is None:
-        raise _fail(path, "not a plain decimal (no sign, exponent or spaces)")
-    whole = m.group(1).lstrip("0") or "0"
-    frac = (m.group(2) or "").rstrip("0")
-    if len(frac) > _MAX_DECIMALS:
-        raise _fail(path, f"more than {_MAX_DECIMALS} decimals")
-    return f"{whole}.{frac}" if frac else whole
-
-
-def _p_cloid(value: Any, path: str) -> str:
-    if not isinstance(value, str) or _CLOID_RE.fullmatch(value) is None:
-        raise _fail(path, "a cloid is 0x followed by exactly 32 hex digits")
-    return value.lower()
-
-
-def _p_address(value: Any, path: str) -> str:
-    if not isinstance(value, str) or (m := _ADDRESS_RE.fullmatch(value)) is None:
-        raise _fail(path, "expected a 20-byte hex address")
-    return "0x" + m.group(1).lower()
-
-
-def _p_list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(path, "expected an array")
-    return value
-
-
-def _parse_order_type(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict) or len(value) != 1:
-        raise _fail(path, "expected exactly one of `limit`, `trigger`")
-    if "limit" in value:
-        limit = _obj(value["limit"], path + ".limit", ("tif",))
-        return {"limit": {"tif": _p_enum(limit["tif"], path + ".limit.tif", PARSED_TIFS)}}
-    if "trigger" in value:
-        p = path + ".trigger"
-        trig = _obj(value["trigger"], p, ("isMarket", "triggerPx", "tpsl"))
-        return {"trigger": {
-            "isMarket": _p_bool(trig["isMarket"], p + ".isMarket"),
-            "triggerPx": _p_decimal(trig["triggerPx"], p + ".triggerPx"),
-            "tpsl": _p_enum(trig["tpsl"], p + ".tpsl", frozenset({"tp", "sl"})),
-        }}
-    raise _fail(path, "expected exactly one of `limit`, `trigger`")
-
-
-_ORDER_KEYS = ("a", "b", "p", "s", "r", "t")
-
-
-def _parse_order(value: Any, path: str) -> dict[str, Any]:
-    o = _obj(value, path, _ORDER_KEYS, ("c",))
-    wire: dict[str, Any] = {
-        "a": _p_uint(o["a"], path + ".a", _U32),
-        "b": _p_bool(o["b"], path + ".b"),
-        "p": _p_decimal(o["p"], path + ".p"),
-        "s": _p_decimal(o["s"], path + ".s"),
-        "r": _p_bool(o["r"], path + ".r"),
-        "t": _parse_order_type(o["t"], path + ".t"),
-    }
-    if o.get("c") is not None:
-        wire["c"] = _p_cloid(o["c"], path + ".c")
-    return wire
-
-
-def _p_oid(value: Any, path: str) -> int | str:
-    return _p_cloid(value, path) if isinstance(value, str) else _p_uint(value, path, _U64)
-
-
-def _act_order(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "orders", "grouping"), ("builder",))
-    out: dict[str, Any] = {
-        "type": "order",
-        "orders": [_parse_order(o, f"action.orders[{i}]") for i, o in enumerate(_p_list(a["orders"], "action.orders"))],
-        "grouping": _p_enum(a["grouping"], "action.grouping", GROUPINGS),
-    }
-    if a.get("builder") is not None:
-        b = _obj(a["builder"], "action.builder", ("b", "f"))
-        out["builder"] = {"b": _p_address(b["b"], "action.builder.b"), "f": _p_uint(b["f"], "action.builder.f", _U64)}
-    return out
-
-
-def _act_cancel(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "cancels"))
-    out = []
-    for i, c in enumerate(_p_list(a["cancels"], "action.cancels")):
-        p = f"action.cancels[{i}]"
-        _obj(c, p, ("a", "o"))
-        out.append({"a": _p_uint(c["a"], p + ".a", _U32), "o": _p_uint(c["o"], p + ".o", _U64)})
-    return {"type": "cancel", "cancels": out}
-
-
-def _act_cancel_by_cloid(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "cancels"))
-    out = []
-    for i, c in enumerate(_p_list(a["cancels"], "action.cancels")):
-        p = f"action.cancels[{i}]"
-        _obj(c, p, ("asset", "cloid"))
-        out.append({"asset": _p_uint(c["asset"], p + ".asset", _U32), "cloid": _p_cloid(c["cloid"], p + ".cloid")})
-    return {"type": "cancelByCloid", "cancels": out}
-
-
-def _act_modify(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "oid", "order"))
-    return {"type": "modify", "oid": _p_oid(a["oid"], "action.oid"), "order": _parse_order(a["order"], "action.order")}
-
-
-def _act_batch_modify(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "modifies"))
-    out = []
-    for i, m in enumerate(_p_list(a["modifies"], "action.modifies")):
-        p = f"action.modifies[{i}]"
-        _obj(m, p, ("oid", "order"))
-        out.append({"oid": _p_oid(m["oid"], p + ".oid"), "order": _parse_order(m["order"], p + ".order")})
-    return {"type": "batchModify", "modifies": out}
-
-
-def _act_update_leverage(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "asset", "isCross", "leverage"))
-    return {"type": "updateLeverage", "asset": _p_uint(a["asset"], "action.asset", _U32),
-            "isCross": _p_bool(a["isCross"], "action.isCross"), "leverage": _p_uint(a["leverage"], "action.leverage", _U32)}
-
-
-def _act_update_isolated_margin(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "asset", "isBuy", "ntli"))
-    return {"type": "updateIsolatedMargin", "asset": _p_uint(a["asset"], "action.asset", _U32),
-            "isBuy": _p_bool(a["isBuy"], "action.isBuy"), "ntli": _p_int64(a["ntli"], "action.ntli")}
-
-
-def _act_schedule_cancel(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type",), ("time",))
-    if a.get("time") is None:
-        return {"type": "scheduleCancel"}
-    return {"type": "scheduleCancel", "time": _p_uint(a["time"], "action.time", _U64)}
-
-
-def _act_noop(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type",))
-    return {"type": "noop"}
-
-
-_CHAIN_KEYS = ("signatureChainId", "hyperliquidChain")
-_CHAINS = frozenset({"Mainnet", "Testnet"})
-
-
-def _p_chain(a: dict[str, Any]) -> dict[str, Any]:
-    chain_id = a["signatureChainId"]
-    if not isinstance(chain_id, str) or _HEX_RE.fullmatch(chain_id) is None:
-        raise _fail("action.signatureChainId", "expected 0x-prefixed hex")
-    return {"signatureChainId": chain_id.lower(), "hyperliquidChain": _p_enum(a["hyperliquidChain"], "action.hyperliquidChain", _CHAINS)}
-
-
-def _p_amount(value: Any, path: str, *, subaccount: bool = False) -> str:
-    """A string amount is hashed as text: validated, kept verbatim."""
-    text = _p_str(value, path)
-    if (_SUBACCOUNT_RE if subaccount else _DEC_RE).fullmatch(text) is None:
-        raise _fail(path, "expected a plain decimal string")
-    return text
-
-
-def _act_approve_agent(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "agentAddress", "nonce", *_CHAIN_KEYS), ("agentName",))
-    out: dict[str, Any] = {"type": "approveAgent", "agentAddress": _p_address(a["agentAddress"], "action.agentAddress")}
-    if a.get("agentName") is not None:
-        out["agentName"] = _p_str(a["agentName"], "action.agentName")
-    out["nonce"] = _p_uint(a["nonce"], "action.nonce", _U64)
-    return out | _p_chain(a)
-
-
-def _act_approve_builder_fee(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "maxFeeRate", "builder", "nonce", *_CHAIN_KEYS))
-    rate = _p_str(a["maxFeeRate"], "action.maxFeeRate")
-    if _FEE_RATE_RE.fullmatch(rate) is None:
-        raise _fail("action.maxFeeRate", "expected a percent string like 0.001%")
-    return {"maxFeeRate": rate, "builder": _p_address(a["builder"], "action.builder"),
-            "nonce": _p_uint(a["nonce"], "action.nonce", _U64), "type": "approveBuilderFee"} | _p_chain(a)
-
-
-def _act_usd_class_transfer(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "amount", "toPerp", "nonce", *_CHAIN_KEYS))
-    return {"type": "usdClassTransfer", "amount": _p_amount(a["amount"], "action.amount", subaccount=True),
-            "toPerp": _p_bool(a["toPerp"], "action.toPerp"), "nonce": _p_uint(a["nonce"], "action.nonce", _U64)} | _p_chain(a)
-
-
-def _act_withdraw3(a: dict[str, Any]) -> dict[str, Any]:
-    _obj(a, "action", ("type", "destination", "amount", "time", *_CHAIN_KEYS))
-    destination = _p_str(a["destination"], "action.destination")
-    if _ADDRESS_RE.fullmatch(destination) is None or not destination.startswith("0x"):
-        raise _fail("action.destination", "expected a 0x-prefixed 20-byte hex address")
-    return {"destination": destination, "amount": _p_amount(a["amount"], "action.amount"),
-            "time": _p_uint(a["time"], "action.time", _U64), "type": "withdraw3"} | _p_chain(a)
-
-
-_PARSERS = {
-    "order": _act_order,
-    "cancel": _act_cancel,
-    "cancelByCloid": _act_cancel_by_cloid,
-    "modify": _act_modify,
-    "batchModify": _act_batch_modify,
-    "updateLeverage": _act_update_leverage,
-    "updateIsolatedMargin": _act_update_isolated_margin,
-    "scheduleCancel": _act_schedule_cancel,
-    "noop": _act_noop,
-    "approveAgent": _act_approve_agent,
-    "approveBuilderFee": _act_approve_builder_fee,
-    "usdClassTransfer": _act_usd_class_transfer,
-    "withdraw3": _act_withdraw3,
-}
-
-
-def canonical_action(obj: Any) -> dict[str, Any]:
-    """A posted action parsed like the server does and re-encoded in its struct order with
-    canonical decimals and lower-case hex; ``DeserializeError`` (HTTP 422) for an unknown
-    ``type``, unknown or missing keys, wrong JSON types or non-canonicalisable values.
-    ``null`` optional keys are dropped. Never mutates ``obj``."""
-    if not isinstance(obj, dict):
-        raise _fail("action", "expected an object")
-    kind = obj.get("type")
-    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
-    if parser is None:
-        raise _fail("action.type", f"unknown variant {kind!r}")
-    return parser(obj)
-
-
-def canonical_signature(value: Any, path: str = "signature") -> Signature:
-    """``{r, s, v}`` with r/s ``0x`` hex of 1–64 digits (leading zeros dropped or not) and
-    v 27/28 → the SDK's form (lower-case, no leading zeros)."""
-    sig = _obj(value, path, ("r", "s", "v"))
-    out: dict[str, Any] = {}
-    for part in ("r", "s"):
-        text = sig[part]
-        if not isinstance(text, str) or (m := _HEX_RE.fullmatch(text)) is None:
-            raise _fail(f"{path}.{part}", "expected 0x-prefixed hex of at most 32 bytes")
-        out[part] = hex(int(m.group(1), 16))
-    v = sig["v"]
-    if isinstance(v, bool) or not isinstance(v, int) or v not in (27, 28):
-        raise _fail(f"{path}.v", "expected 27 or 28")
-    return Signature(r=out["r"], s=out["s"], v=v)
-
-
-def parse_exchange_request(body: Any) -> ExchangeRequest:
-    """A decoded ``/exchange`` JSON body → ``ExchangeRequest``; ``DeserializeError`` (422)
-    for unknown envelope keys or wrong types. ``vaultAddress`` may come with or without
-    ``0x``; ``vaultAddress`` / ``expiresAfter`` may be ``null`` or absent."""
-    env = _obj(body, "body", ("action", "nonce", "signature"), ("vaultAddress", "expiresAfter"))
-    vault = env.get("vaultAddress")
-    expires = env.get("expiresAfter")
-    return ExchangeRequest(
-        action=canonical_action(env["action"]),
-        nonce=_p_uint(env["nonce"], "nonce", _U64),
-        signature=canonical_signature(env["signature"]),
-        vault_address=None if vault is None else _p_address(vault, "vaultAddress"),
-        expires_after=None if expires is None else _p_uint(expires, "expiresAfter", _U64),
-    )
 
 
 # -- not pure: random cloids ---------------------------------------------------------------

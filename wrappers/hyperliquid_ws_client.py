@@ -3,15 +3,16 @@ and funding), ``l2Book``, ``orderUpdates`` and ``userFills`` — plus the pool t
 client per account and event loop (``orderUpdates`` frames do not name their user, so one
 socket serves one account).
 
-State lives in ``wrappers.base_ws_state`` with Vest's staleness rule: an entry is served only
-while younger than the read's bound (``max_age``, default 5 s) and received on the live
-socket; otherwise REST answers (logged). Marks are marks, never mids: ``activeAssetCtx`` is
-subscribed per coin on its first read, and until its first frame a REST ``metaAndAssetCtxs``
-answers. Orders are a REST snapshot (``frontendOpenOrders``) after every connect, kept current
-by ``orderUpdates``; the account (``clearinghouseState``: positions, collateral) is a REST
-snapshot refreshed on every fill. The server's text hello is skipped, ``{"method":"ping"}``
-goes every 20 s (the server closes a socket idle for 60 s), a socket silent for 45 s is
-treated as dead, and every subscription is replayed once on each new socket.
+State lives in ``wrappers.base_ws_cache`` / ``base_ws_state`` with Vest's staleness rule: an
+entry is served only while younger than the read's bound (``max_age``, default 5 s) and
+received on the live socket; otherwise REST answers (logged). Marks are marks, never mids:
+``activeAssetCtx`` is subscribed per coin on its first read, and until its first frame a REST
+``metaAndAssetCtxs`` answers. Orders are a REST snapshot (``frontendOpenOrders``) after every
+connect, kept current by ``orderUpdates``; the account (``clearinghouseState``: positions,
+collateral) is a REST snapshot refreshed on every fill. The server's text hello is skipped,
+``{"method":"ping"}`` goes every 20 s (the server closes a socket idle for 60 s), a socket
+silent for 45 s is treated as dead, and every subscription is replayed once on each new
+socket.
 """
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ from mpdex.errors import ConfigError, ExchangeError
 from mpdex.types import OrderBook, OrderRecord
 
 from . import hyperliquid_parsers as P
+from .base_ws_cache import BookStreams, TimedCache
 from .base_ws_client import BaseWSClient
 from .base_ws_pool import WSPool
-from .base_ws_state import BookStreams, FallbackLog, FieldOrderCodec, PrivateState, RestSnapshot, TimedCache
+from .base_ws_state import FallbackLog, FieldOrderCodec, PrivateState, RestSnapshot
 from .hyperliquid_keys import HyperliquidKey
 from .hyperliquid_markets import parse_meta_and_ctxs
 

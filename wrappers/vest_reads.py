@@ -3,7 +3,7 @@
 ``VestReads`` is the half of ``VestExchange`` that only reads: symbol resolution, orders by
 id or client id, positions, collateral, leverage, marks, books, funding, markets, fees,
 klines, and the socket-first / REST-fallback dispatch (a socket value is served only while
-the pooled client counts it fresh — ``wrappers.base_ws_state``'s rule — else REST answers).
+the pooled client counts it fresh — ``wrappers.base_ws_cache``'s rule — else REST answers).
 It also tells the socket state what our own writes changed (``_ws_changed``).
 """
 from __future__ import annotations

@@ -2,10 +2,10 @@
 ``account_private`` channels, their frames, and the listen key — plus the pool that shares
 one client per account and event loop.
 
-State lives in ``wrappers.base_ws_state`` (the staleness rule, private snapshots, the order
-tracker): marks and books are served while fresh by that rule, else REST answers (logged);
-orders are a REST snapshot after every connect kept current by ``ORDER`` events; the
-account is a REST snapshot refreshed on every fill event.
+State lives in ``wrappers.base_ws_cache`` (the staleness rule) and ``base_ws_state`` (private
+snapshots, the order tracker): marks and books are served while fresh by that rule, else
+REST answers (logged); orders are a REST snapshot after every connect kept current by
+``ORDER`` events; the account is a REST snapshot refreshed on every fill event.
 
 Listen key: ``POST`` before every connect (a re-POST extends a live key and replaces an
 expired one), ``PUT`` every ``keepalive_interval``. A ``1125`` answer or a ``4003``/``4004``/
@@ -25,9 +25,10 @@ from mpdex.errors import ConfigError, ExchangeError, MpdexError
 from mpdex.types import OrderBook, OrderRecord, Position
 
 from . import vest_parsers as parsers
+from .base_ws_cache import BookStreams, TimedCache
 from .base_ws_client import BaseWSClient
 from .base_ws_pool import Census, WSPool
-from .base_ws_state import BookStreams, FallbackLog, FieldOrderCodec, PrivateState, TimedCache
+from .base_ws_state import FallbackLog, FieldOrderCodec, PrivateState
 from .vest_errors import INVALID_LISTEN_KEY
 from .vest_keys import VestKey
 

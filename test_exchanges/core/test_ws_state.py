@@ -12,18 +12,8 @@ import pytest
 
 from mpdex.errors import ExchangeError, NetworkError, RequestTimeout
 from mpdex.types import OrderRecord
-from wrappers.base_ws_state import (
-    BookStreams,
-    FallbackLog,
-    FieldOrderCodec,
-    Holds,
-    OrderTracker,
-    ParsedCache,
-    PrivateState,
-    RestSnapshot,
-    Stamp,
-    TimedCache,
-)
+from wrappers.base_ws_cache import BookStreams, Holds, ParsedCache, Stamp, TimedCache
+from wrappers.base_ws_state import FallbackLog, FieldOrderCodec, OrderTracker, PrivateState, RestSnapshot
 
 from ..conftest import FakeClock
 

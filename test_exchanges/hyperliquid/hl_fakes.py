@@ -2,7 +2,7 @@
 for aioresponses and an exchange factory pinned to the REST path.
 
 ``FakeHyperliquid`` parses every ``/exchange`` body with the strict server-side parser
-(``hyperliquid_wire.parse_exchange_request``: unknown keys, bad decimals and bad cloids are
+(``hyperliquid_canonical.parse_exchange_request``: unknown keys, bad decimals and bad cloids are
 HTTP 422), recovers the signer from the posted signature and refuses anything not signed by
 the expected signer, refuses reused nonces, keeps orders by oid and cloid, and can lose or
 fail answers on demand."""
@@ -20,7 +20,7 @@ from mpdex.evm import address_of
 from mpdex.nonce import NonceSource
 from test_exchanges.vest.vest_fakes import T0, Clock
 from wrappers import hyperliquid_auth as ha
-from wrappers import hyperliquid_wire as hw
+from wrappers import hyperliquid_canonical as hc
 from wrappers.hyperliquid import HyperliquidExchange
 
 BASE = "https://api.hyperliquid.xyz"
@@ -127,9 +127,9 @@ class FakeHyperliquid:
         if fault == "429":
             return CallbackResult(status=429, body="null", content_type="application/json")
         try:
-            req = hw.parse_exchange_request(orjson.loads(kw["data"]))
-        except hw.DeserializeError:
-            return CallbackResult(status=422, body=hw.DESERIALIZE_ERROR, content_type="text/plain")
+            req = hc.parse_exchange_request(orjson.loads(kw["data"]))
+        except hc.DeserializeError:
+            return CallbackResult(status=422, body=hc.DESERIALIZE_ERROR, content_type="text/plain")
         recovered = ha.recover_l1_signer(req.action, req.nonce, req.signature, vault_address=req.vault_address,
                                          expires_after=req.expires_after, is_mainnet=self.mainnet)
         if recovered != self.signer:

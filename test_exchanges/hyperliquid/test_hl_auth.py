@@ -11,6 +11,7 @@ import pytest
 
 from mpdex.evm import SECP256K1_N, EvmSigner, address_of
 from wrappers import hyperliquid_auth as ha
+from wrappers import hyperliquid_canonical as hc
 from wrappers import hyperliquid_wire as hw
 
 KEY = "0x" + "7e" * 32
@@ -93,22 +94,22 @@ def test_signing_canonicalises_first():
 
 def test_signing_refuses_before_anything_is_signed():
     signer = ha.HyperliquidSigner(KEY)
-    with pytest.raises(hw.DeserializeError):
+    with pytest.raises(hc.DeserializeError):
         signer.sign_l1({**_action(), "extra": 1}, NONCE)
-    with pytest.raises(hw.DeserializeError):
+    with pytest.raises(hc.DeserializeError):
         signer.sign_l1({"type": "twapOrder", "twap": {}}, NONCE)
     user = hw.withdraw3_action(signer.address, D("1"), NONCE)
-    with pytest.raises(hw.WireError, match="user-signed"):
+    with pytest.raises(hc.WireError, match="user-signed"):
         signer.sign_l1(user, NONCE)
-    with pytest.raises(hw.WireError, match="not user-signed"):
+    with pytest.raises(hc.WireError, match="not user-signed"):
         signer.sign_user_signed(_action())
     for bad in ({"nonce": -1}, {"nonce": 2**64}, {"nonce": True}):
-        with pytest.raises(hw.WireError):
+        with pytest.raises(hc.WireError):
             signer.sign_l1(_action(), bad["nonce"])
     for vault in ("0x1234", VAULT + "00", "zz" * 20, "", "0X" + VAULT[2:]):
-        with pytest.raises(hw.WireError):
+        with pytest.raises(hc.WireError):
             signer.sign_l1(_action(), NONCE, vault_address=vault)
-    with pytest.raises(hw.WireError):
+    with pytest.raises(hc.WireError):
         signer.sign_l1(_action(), NONCE, expires_after=-1)
 
 
@@ -136,7 +137,7 @@ def test_unrecoverable_signatures():
         with pytest.raises(ha.SignatureError) as info:
             ha.recover_l1_signer(action, NONCE, sig)
         assert str(info.value) == "Unable to recover signer." == ha.UNABLE_TO_RECOVER
-    with pytest.raises(hw.DeserializeError):
+    with pytest.raises(hc.DeserializeError):
         ha.recover_l1_signer(action, NONCE, {"r": "0x1", "s": "0x1", "v": 1})
     with pytest.raises(ha.SignatureError):
         ha.recover_user_signed(hw.withdraw3_action(VAULT, D("1"), NONCE), {"r": "0x0", "s": "0x0", "v": 27})

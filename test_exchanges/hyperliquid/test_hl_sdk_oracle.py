@@ -17,6 +17,7 @@ from hyperliquid.utils import signing as sdk_signing
 from hyperliquid.utils.types import Cloid
 
 from wrappers import hyperliquid_auth as ha
+from wrappers import hyperliquid_canonical as hc
 from wrappers import hyperliquid_wire as hw
 
 KEY = "0x" + "5a" * 32
@@ -109,7 +110,7 @@ def _check_l1(ours_action: dict[str, Any], sdk_body: dict[str, Any], nonce: int,
     assert ha.recover_l1_signer(ours_action, nonce, sig, vault_address=vault, expires_after=expires,
                                 is_mainnet=mainnet) == signer.address
     # a server that re-parses the posted body hashes the same bytes
-    parsed = hw.parse_exchange_request(json.loads(_dumps(sdk_body)))
+    parsed = hc.parse_exchange_request(json.loads(_dumps(sdk_body)))
     assert parsed.action == ours_action
 
 
@@ -222,7 +223,7 @@ def test_random_user_signed_actions(recorders, monkeypatch):
             ours = signer.withdraw3(destination, str(amount), nonce, is_mainnet=mainnet)
         assert _dumps(ours) == _dumps(sdk_body)
         assert ha.recover_user_signed(ours["action"], ours["signature"]) == signer.address
-        parsed = hw.parse_exchange_request(json.loads(_dumps(sdk_body)))
+        parsed = hc.parse_exchange_request(json.loads(_dumps(sdk_body)))
         assert ha.recover_user_signed(parsed.action, parsed.signature) == signer.address
 
 
@@ -240,6 +241,6 @@ def test_negative_zero_pitfall():
     assert hw.decimal_to_wire(Decimal("-0")) == "0"
     assert hw.decimal_to_wire(Decimal("-0.000")) == "0"
     assert hw.decimal_to_wire(Decimal("-0E+5")) == "0"
-    with pytest.raises(hw.DeserializeError):
-        hw.canonical_action({"type": "order", "orders": [{"a": 0, "b": True, "p": "-0", "s": "1", "r": False,
+    with pytest.raises(hc.DeserializeError):
+        hc.canonical_action({"type": "order", "orders": [{"a": 0, "b": True, "p": "-0", "s": "1", "r": False,
                                                          "t": {"limit": {"tif": "Gtc"}}}], "grouping": "na"})

@@ -11,6 +11,7 @@ import msgpack
 import pytest
 
 from wrappers import hyperliquid_auth as ha
+from wrappers import hyperliquid_canonical as hc
 from wrappers import hyperliquid_wire as hw
 
 from .conftest import load_vectors
@@ -80,7 +81,7 @@ def test_l1_vector(name, hl_vectors):
     assert v["source"] == ("a" if mainnet else "b")
     action = BUILT[name]()
     assert _dumps(action) == _dumps(v["action"])
-    assert _dumps(hw.canonical_action(v["action"])) == _dumps(v["action"])
+    assert _dumps(hc.canonical_action(v["action"])) == _dumps(v["action"])
     assert msgpack.packb(action).hex() == v["msgpack_hex"]
     args = (v["vaultAddress"], v["nonce"], v["expiresAfter"])
     assert ha.action_preimage(action, *args).hex() == v["hash_preimage_hex"]
@@ -103,7 +104,7 @@ def test_l1_vector(name, hl_vectors):
     assert _dumps(body) == _dumps(v["request_body"])
     for form in (v["signature_sdk"], v["signature_padded"]):
         assert ha.recover_l1_signer(action, v["nonce"], form, **kw) == hl_vectors["address"]
-    parsed = hw.parse_exchange_request(v["request_body"])
+    parsed = hc.parse_exchange_request(v["request_body"])
     assert ha.recover_l1_signer(parsed.action, parsed.nonce, parsed.signature, vault_address=parsed.vault_address,
                                 expires_after=parsed.expires_after, is_mainnet=mainnet) == hl_vectors["address"]
 
@@ -151,7 +152,7 @@ def test_user_signed_vector(name, hl_vectors):
     assert body["signature"] == v["signature_sdk"] == signer.sign_user_signed(posted)
     for form in (v["signature_sdk"], v["signature_padded"]):
         assert ha.recover_user_signed(posted, form) == hl_vectors["address"]
-    parsed = hw.parse_exchange_request(v["request_body"])
+    parsed = hc.parse_exchange_request(v["request_body"])
     assert ha.recover_user_signed(parsed.action, parsed.signature) == hl_vectors["address"]
 
 

@@ -10,6 +10,7 @@ import msgpack
 import pytest
 
 from wrappers import hyperliquid_auth as ha
+from wrappers import hyperliquid_canonical as hc
 from wrappers import hyperliquid_wire as hw
 
 CLOID = "0x1234567890abcdef1234567890abcdef"
@@ -43,7 +44,7 @@ def test_decimal_to_wire(value, wire):
 @pytest.mark.parametrize("value", [D("0.000000001"), D("1.123456789"), D("1E-9"), D("NaN"), D("Infinity"), D("-Infinity"),
                                    0.5, 1.0, True, "1.5", None])
 def test_decimal_to_wire_refuses(value):
-    with pytest.raises(hw.WireError):
+    with pytest.raises(hc.WireError):
         hw.decimal_to_wire(value)
 
 
@@ -54,7 +55,7 @@ def test_validate_cloid():
     assert hw.validate_cloid(CLOID) == CLOID
     assert hw.validate_cloid(CLOID.upper().replace("0X", "0x")) == CLOID
     for bad in (CLOID[:-4], CLOID + "00", CLOID[2:], "0xhf01" + "0" * 28, "0X" + CLOID[2:], 12, None, " " + CLOID):
-        with pytest.raises(hw.WireError):
+        with pytest.raises(hc.WireError):
             hw.validate_cloid(bad)
 
 
@@ -68,7 +69,7 @@ def test_cloid_for_client_id():
     # deterministic and one-to-one on the 128-bit range
     assert int(hw.cloid_for_client_id(123456789), 16) == 123456789
     for bad in (0, -1, 2**128, True, 1.0, "abc", "", "٣", "0x12", None):
-        with pytest.raises(hw.WireError):
+        with pytest.raises(hc.WireError):
             hw.cloid_for_client_id(bad)
 
 
@@ -148,7 +149,7 @@ def test_builders_do_not_alias_caller_objects():
     lambda: hw.exchange_body({}, -1, {"r": "0x1", "s": "0x1", "v": 27}),
 ])
 def test_builders_refuse_bad_input(call):
-    with pytest.raises(hw.WireError):
+    with pytest.raises(hc.WireError):
         call()
 
 
@@ -167,7 +168,7 @@ def test_user_signed_builders():
 
 
 def _hash(action: Any) -> bytes:
-    return ha.action_hash(hw.canonical_action(action), None, 1700000000000, None)
+    return ha.action_hash(hc.canonical_action(action), None, 1700000000000, None)
 
 
 @pytest.mark.parametrize("posted", [
@@ -181,7 +182,7 @@ def _hash(action: Any) -> bytes:
 ])
 def test_equivalent_forms_hash_the_same(posted):
     before = copy.deepcopy(posted)
-    assert msgpack.packb(hw.canonical_action(posted)) == msgpack.packb(CANONICAL)
+    assert msgpack.packb(hc.canonical_action(posted)) == msgpack.packb(CANONICAL)
     assert _hash(posted) == CANONICAL_HASH
     assert posted == before  # never mutated
 
@@ -195,44 +196,44 @@ def test_alphabetical_order_hashes_differently():
 
 def test_parser_canonicalises_every_kind():
     upper = CLOID.upper().replace("0X", "0x")
-    assert hw.canonical_action({"type": "order", "grouping": "na", "orders": [], "builder": {"f": 1, "b": "0x" + BUILDER[2:].upper()}}) == \
+    assert hc.canonical_action({"type": "order", "grouping": "na", "orders": [], "builder": {"f": 1, "b": "0x" + BUILDER[2:].upper()}}) == \
         {"type": "order", "orders": [], "grouping": "na", "builder": {"b": BUILDER, "f": 1}}
-    assert hw.canonical_action({"builder": None, **_order(c=None)}) == {
+    assert hc.canonical_action({"builder": None, **_order(c=None)}) == {
         "type": "order", "orders": [{"a": 0, "b": True, "p": "50000", "s": "0.001", "r": False, "t": {"limit": {"tif": "Gtc"}}}],
         "grouping": "na"}
-    assert hw.canonical_action({"cancels": [{"o": 5, "a": 1}], "type": "cancel"}) == {"type": "cancel", "cancels": [{"a": 1, "o": 5}]}
-    assert hw.canonical_action({"type": "cancelByCloid", "cancels": [{"cloid": upper, "asset": 2}]}) == \
+    assert hc.canonical_action({"cancels": [{"o": 5, "a": 1}], "type": "cancel"}) == {"type": "cancel", "cancels": [{"a": 1, "o": 5}]}
+    assert hc.canonical_action({"type": "cancelByCloid", "cancels": [{"cloid": upper, "asset": 2}]}) == \
         {"type": "cancelByCloid", "cancels": [{"asset": 2, "cloid": CLOID}]}
     order = CANONICAL["orders"][0]
-    assert hw.canonical_action({"type": "batchModify", "modifies": [{"order": order, "oid": upper}]}) == \
+    assert hc.canonical_action({"type": "batchModify", "modifies": [{"order": order, "oid": upper}]}) == \
         {"type": "batchModify", "modifies": [{"oid": CLOID, "order": order}]}
-    assert hw.canonical_action({"order": order, "oid": 9, "type": "modify"}) == {"type": "modify", "oid": 9, "order": order}
-    assert list(hw.canonical_action({"leverage": 3, "isCross": False, "asset": 1, "type": "updateLeverage"})) == \
+    assert hc.canonical_action({"order": order, "oid": 9, "type": "modify"}) == {"type": "modify", "oid": 9, "order": order}
+    assert list(hc.canonical_action({"leverage": 3, "isCross": False, "asset": 1, "type": "updateLeverage"})) == \
         ["type", "asset", "isCross", "leverage"]
-    assert list(hw.canonical_action({"ntli": -5, "isBuy": True, "asset": 1, "type": "updateIsolatedMargin"})) == \
+    assert list(hc.canonical_action({"ntli": -5, "isBuy": True, "asset": 1, "type": "updateIsolatedMargin"})) == \
         ["type", "asset", "isBuy", "ntli"]
-    assert hw.canonical_action({"type": "scheduleCancel", "time": None}) == {"type": "scheduleCancel"}
-    assert hw.canonical_action({"time": 5, "type": "scheduleCancel"}) == {"type": "scheduleCancel", "time": 5}
-    assert hw.canonical_action({"type": "noop"}) == {"type": "noop"}
-    assert hw.canonical_action(_order(t={"trigger": {"tpsl": "tp", "triggerPx": "3300.0", "isMarket": False}}))["orders"][0]["t"] == \
+    assert hc.canonical_action({"type": "scheduleCancel", "time": None}) == {"type": "scheduleCancel"}
+    assert hc.canonical_action({"time": 5, "type": "scheduleCancel"}) == {"type": "scheduleCancel", "time": 5}
+    assert hc.canonical_action({"type": "noop"}) == {"type": "noop"}
+    assert hc.canonical_action(_order(t={"trigger": {"tpsl": "tp", "triggerPx": "3300.0", "isMarket": False}}))["orders"][0]["t"] == \
         {"trigger": {"isMarket": False, "triggerPx": "3300", "tpsl": "tp"}}
     # the web UI's tif is accepted by the server (never built by us)
-    assert hw.canonical_action(_order(t={"limit": {"tif": "FrontendMarket"}}))["orders"][0]["t"]["limit"]["tif"] == "FrontendMarket"
+    assert hc.canonical_action(_order(t={"limit": {"tif": "FrontendMarket"}}))["orders"][0]["t"]["limit"]["tif"] == "FrontendMarket"
 
 
 def test_user_signed_parser():
     agent = {"hyperliquidChain": "Mainnet", "signatureChainId": "0x66EEE", "nonce": 1, "agentName": None, "type": "approveAgent",
              "agentAddress": "0xE239CDC5FBE977A8A141B72194D3CF8C41BC5BC6"}
-    assert hw.canonical_action(agent) == {"type": "approveAgent", "agentAddress": "0xe239cdc5fbe977a8a141b72194d3cf8c41bc5bc6",
+    assert hc.canonical_action(agent) == {"type": "approveAgent", "agentAddress": "0xe239cdc5fbe977a8a141b72194d3cf8c41bc5bc6",
                                           "nonce": 1, "signatureChainId": "0x66eee", "hyperliquidChain": "Mainnet"}
     # string-typed fields are hashed as text: kept verbatim
     withdraw = {"type": "withdraw3", "destination": "0x14791697260E4c9A71f18484C9f997B308e59325", "amount": "5.0", "time": 1,
                 "signatureChainId": "0x66eee", "hyperliquidChain": "Testnet"}
-    assert hw.canonical_action(withdraw)["destination"] == withdraw["destination"]
-    assert hw.canonical_action(withdraw)["amount"] == "5.0"
+    assert hc.canonical_action(withdraw)["destination"] == withdraw["destination"]
+    assert hc.canonical_action(withdraw)["amount"] == "5.0"
     transfer = {"type": "usdClassTransfer", "amount": f"1.0 subaccount:{BUILDER}", "toPerp": True, "nonce": 1,
                 "signatureChainId": "0x66eee", "hyperliquidChain": "Mainnet"}
-    assert hw.canonical_action(transfer)["amount"] == transfer["amount"]
+    assert hc.canonical_action(transfer)["amount"] == transfer["amount"]
 
 
 # -- the server-side parser: HTTP 422 -------------------------------------------------------------
@@ -293,8 +294,8 @@ _ORDER_422 = [
 
 @pytest.mark.parametrize("posted", _ORDER_422)
 def test_422(posted):
-    with pytest.raises(hw.DeserializeError) as info:
-        hw.canonical_action(posted)
+    with pytest.raises(hc.DeserializeError) as info:
+        hc.canonical_action(posted)
     err = info.value
     assert err.status == 422
     assert err.text == "Failed to deserialize the JSON body into the target type"
@@ -315,19 +316,19 @@ def _body(**over: Any) -> dict[str, Any]:
 
 
 def test_parse_exchange_request_forms():
-    plain = hw.parse_exchange_request(_body())
+    plain = hc.parse_exchange_request(_body())
     assert plain.vault_address is None and plain.expires_after is None and plain.signature == _SIG
-    assert hw.parse_exchange_request(_body(vaultAddress=None, expiresAfter=None)) == plain
+    assert hc.parse_exchange_request(_body(vaultAddress=None, expiresAfter=None)) == plain
     vault = "0x1719884eb866cb12b2287399b15f7db5e7d775ea"
     for form in (vault, vault[2:], vault.upper().replace("0X", "0x"), vault[2:].upper()):
-        assert hw.parse_exchange_request(_body(vaultAddress=form)).vault_address == vault
-    assert hw.parse_exchange_request(_body(expiresAfter=5)).expires_after == 5
+        assert hc.parse_exchange_request(_body(vaultAddress=form)).vault_address == vault
+    assert hc.parse_exchange_request(_body(expiresAfter=5)).expires_after == 5
     # r/s with leading zeros dropped, padded, or upper-case: one canonical (SDK) form
-    short = hw.parse_exchange_request(_body(signature={"r": "0xabc", "s": "0x0" + "0" * 62 + "1", "v": 28}))
+    short = hc.parse_exchange_request(_body(signature={"r": "0xabc", "s": "0x0" + "0" * 62 + "1", "v": 28}))
     assert short.signature == {"r": "0xabc", "s": "0x1", "v": 28}
-    assert hw.parse_exchange_request(_body(signature={"r": "0xABC", "s": "0x01", "v": 28})).signature == short.signature
+    assert hc.parse_exchange_request(_body(signature={"r": "0xABC", "s": "0x01", "v": 28})).signature == short.signature
     # an all-zero signature parses (the server answers "Unable to recover signer." later)
-    assert hw.parse_exchange_request(_body(signature={"r": "0x0", "s": "0x0", "v": 27})).signature["r"] == "0x0"
+    assert hc.parse_exchange_request(_body(signature={"r": "0x0", "s": "0x0", "v": 27})).signature["r"] == "0x0"
 
 
 @pytest.mark.parametrize("body", [
@@ -341,5 +342,5 @@ def test_parse_exchange_request_forms():
     _body(action=_order(p=50000)), [], None,
 ])
 def test_envelope_422(body):
-    with pytest.raises(hw.DeserializeError):
-        hw.parse_exchange_request(body)
+    with pytest.raises(hc.DeserializeError):
+        hc.parse_exchange_request(body)

@@ -7,8 +7,8 @@
         paper.set_price("BTC", "97000")
         paper.faults.rate_limit(2)                         # HTTP 429, body null
 
-It re-encodes every action canonically and verifies its signature the way the real server
-does (``wrappers.hyperliquid_wire`` / ``hyperliquid_auth``), and answers with the server's
+It re-encodes every action canonically and verifies its signature the way the real server does
+(``wrappers.hyperliquid_canonical`` / ``hyperliquid_auth``), and answers with the server's
 strings and shapes (hyperliquid-api.md, hyperliquid-samples/). The decisions a client tested
 here meets are in the module that makes them:
 

@@ -33,7 +33,8 @@ from typing import Any
 from mpdex.paper.ledger import Account
 from mpdex.paper.simulator import Simulator
 from wrappers.hyperliquid_auth import UNABLE_TO_RECOVER, SignatureError, recover_l1_signer, recover_user_signed
-from wrappers.hyperliquid_wire import ExchangeRequest, hyperliquid_chain
+from wrappers.hyperliquid_canonical import ExchangeRequest
+from wrappers.hyperliquid_wire import hyperliquid_chain
 
 from . import errors as E
 from .errors import ActionError

@@ -5,7 +5,7 @@ Three kinds of answer (hyperliquid-api.md §1.3, §1.4):
 
 * plain-text HTTP errors (``HttpError``): 400 ``Failed to parse the request body as JSON``,
   415 ``Expected request with `Content-Type: application/json` ``, 422 the deserialise text of
-  ``hyperliquid_wire.DESERIALIZE_ERROR``; 429 and 5xx answer JSON ``null``;
+  ``hyperliquid_canonical.DESERIALIZE_ERROR``; 429 and 5xx answer JSON ``null``;
 * a whole request refused, HTTP 200 ``{"status":"err","response":"<text>"}`` (``ActionError``);
 * one order (or cancel) refused inside an accepted request, HTTP 200, ``{"error": "<text>"}``
   among the statuses.

@@ -1,7 +1,7 @@
 """``POST /exchange`` on the Hyperliquid paper server: one signed envelope in, one answer out.
 
-Order of checks for an L1 action (each refusal the server's whole-request ``err`` unless
-said otherwise): the strict parse (``hyperliquid_wire.parse_exchange_request``: unknown keys,
+Order of checks for an L1 action (each refusal the server's whole-request ``err`` unless said
+otherwise): the strict parse (``hyperliquid_canonical.parse_exchange_request``: unknown keys,
 wrong types, bad decimals or cloids → HTTP 422 with the server's text); more than 200 orders,
 cancels or modifies (``Signed action over weight limit of 200.``); the signer and its account
 (``auth.py``); the address budget and the signer's nonce (``auth.HlAuth.admit``: refusals here
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wrappers.hyperliquid_wire import (
+from wrappers.hyperliquid_canonical import (
     DESERIALIZE_ERROR,
     USER_SIGNED_ACTION_TYPES,
     DeserializeError,

@@ -26,7 +26,7 @@ from typing import Any
 from mpdex.paper.ledger import Account
 from mpdex.paper.prices import INTERVALS_MS
 from mpdex.paper.simulator import Simulator
-from wrappers.hyperliquid_wire import DESERIALIZE_ERROR
+from wrappers.hyperliquid_canonical import DESERIALIZE_ERROR
 
 from . import wire as W
 from .auth import HlAuth

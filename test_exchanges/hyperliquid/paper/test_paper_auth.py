@@ -13,7 +13,8 @@ import pytest
 from mpdex.evm import address_of
 from mpdex.paper import PaperHyperliquid
 from wrappers.hyperliquid_auth import HyperliquidSigner
-from wrappers.hyperliquid_wire import DESERIALIZE_ERROR, limit_type, noop_action, order_action, order_wire
+from wrappers.hyperliquid_canonical import DESERIALIZE_ERROR
+from wrappers.hyperliquid_wire import limit_type, noop_action, order_action, order_wire
 
 from .conftest import BTC, HlClient, now_ms
 

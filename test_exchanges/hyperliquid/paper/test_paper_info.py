@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from wrappers.hyperliquid_wire import DESERIALIZE_ERROR
+from wrappers.hyperliquid_canonical import DESERIALIZE_ERROR
 
 from .conftest import BTC, ETH, HlClient, now_ms
 
