@@ -32,11 +32,10 @@ import contextlib
 import json
 import shutil
 import sys
-import textwrap
 import zlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,8 +56,21 @@ from mpdex.errors import BadSymbol, ConfigError
 
 from . import session
 from .arguments import SPREAD_INTERVAL, invocation, load_venue, positive_decimal
-from .output import WIDTH, Secrets, fmt_money, fmt_num, fmt_price, fmt_time, format_table, to_jsonable
-from .progress import Activity
+from .output import (
+    Secrets,
+    Write,
+    exact_decimal,
+    fmt_bp,
+    fmt_money,
+    fmt_num,
+    fmt_places,
+    fmt_price,
+    fmt_time,
+    format_table,
+    to_jsonable,
+    wrap_lines,
+)
+from .progress import Activity, uncancel
 from .session import Context, banner, open_session
 from .trading import describe_plan
 
@@ -80,7 +92,6 @@ MODULES = ("spread", "hedge", "unhedge")
 EXIT_OK, EXIT_UNWOUND, EXIT_NAKED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 
 T = TypeVar("T")
-Write = Callable[[str], None]
 
 
 def paper_seed(name: str) -> int:
@@ -163,32 +174,6 @@ async def market_symbol(v: OpenVenue, coin: str, args: argparse.Namespace, prog:
                     f"`{invocation(prog)} --exchange {v.name}{_paper_flag(args)} --module symbols`")
 
 
-# --------------------------------------------------------------------------- numbers
-
-
-def _dec(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
-def _fixed(value: Any, places: int, scale: int = 1) -> str:
-    """``value × scale`` with exactly ``places`` decimals (``-`` when unknown)."""
-    number = _dec(value)
-    if number is None or not number.is_finite():
-        return "-"
-    return format((number * scale).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN), "f")
-
-
-def _bp(fraction: Any, places: int) -> str:
-    return _fixed(fraction, places, 10_000)
-
-
-def _wrapped(text: str, indent: str = "  ") -> list[str]:
-    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                         break_on_hyphens=False, break_long_words=False)
-
-
 # --------------------------------------------------------------------------- spread
 
 
@@ -210,7 +195,7 @@ async def _spread_sizes(args: argparse.Namespace, venues: Mapping[str, OpenVenue
         minimums = []
         for name in venues:
             market = markets[name].get(symbols[coin][name])
-            minimum = _dec(market.get("min_size")) if market else None
+            minimum = exact_decimal(market.get("min_size")) if market else None
             if minimum is None or minimum <= 0:
                 raise ConfigError(f"--module spread needs --amount SIZE: {name} reports no minimum order size "
                                   f"for {symbols[coin][name]}")
@@ -261,19 +246,19 @@ def spread_lines(doc: Mapping[str, Any]) -> list[str]:
         lines += format_table(
             ("venue", "status", "bid", "ask", "buy", "sell", "fund bp/h", "taker bp", "age ms"),
             [(q["venue"], q["status"], fmt_price(q["best_bid"]), fmt_price(q["best_ask"]), fmt_price(q["buy_price"]),
-              fmt_price(q["sell_price"]), _bp(q["funding_rate_per_hour"], 4), _bp(q["taker_fee"], 2),
+              fmt_price(q["sell_price"]), fmt_bp(q["funding_rate_per_hour"], 4), fmt_bp(q["taker_fee"], 2),
               "-" if q["age_ms"] is None else str(q["age_ms"]))
              for q in quotes],
         )
         for q in quotes:
             problem = _problems(q)
             if problem:
-                lines += _wrapped(f"{q['venue']}: {problem}", "    ")
+                lines += wrap_lines(f"{q['venue']}: {problem}", "    ")
     lines += ["", "Edges, best first: long buys, short sells; bp (basis points) of the long price; round-trip fees"]
     lines += format_table(
         ("coin", "long", "short", "gross bp", "fees bp", "net bp", "funding bp/h", "payback h"),
-        [(o["coin"], o["long_venue"], o["short_venue"], _fixed(o["gross_bps"], 2), _fixed(o["fees_bps"], 2),
-          _fixed(o["net_bps"], 2), _fixed(o["funding_edge_bps_per_hour"], 4), _fixed(o["payback_hours"], 1))
+        [(o["coin"], o["long_venue"], o["short_venue"], fmt_places(o["gross_bps"], 2), fmt_places(o["fees_bps"], 2),
+          fmt_places(o["net_bps"], 2), fmt_places(o["funding_edge_bps_per_hour"], 4), fmt_places(o["payback_hours"], 1))
          for o in doc["opportunities"]],
     )
     if not doc["opportunities"]:
@@ -302,14 +287,6 @@ class Screen:
             prefix = ""
         self._write(prefix + "\n".join(lines))
         self._shown = len(lines)
-
-
-def _uncancel() -> None:
-    """After a Ctrl-C (the main task cancelled) was handled: nothing is cancelling any more."""
-    task = asyncio.current_task()
-    uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-    if uncancel is not None:
-        uncancel()
 
 
 async def cmd_spread(args: argparse.Namespace, venues: Mapping[str, OpenVenue], out: Write, say: Write,
@@ -354,7 +331,7 @@ async def cmd_spread(args: argparse.Namespace, venues: Mapping[str, OpenVenue], 
                     next_at, delay = loop.time(), 0.0
                 await asyncio.sleep(delay)
         except asyncio.CancelledError:  # Ctrl-C: the main task is cancelled
-            _uncancel()
+            uncancel()
             line = "interrupted: nothing was sent"
             if args.json:
                 out(json.dumps({"error": {"type": "Interrupted", "code": None, "message": line}}))
@@ -381,7 +358,7 @@ async def finish_despite_interrupt(work: Coroutine[Any, Any, T], say: Write) -> 
                 say("interrupted: the legs are out; finishing the hedge first (unwinding where it must) so "
                     "nothing is left half-done — Ctrl-C again abandons it")
             interrupted = True
-            _uncancel()
+            uncancel()
 
 
 @dataclass
@@ -398,7 +375,7 @@ async def _prepared(legs: Sequence[Leg], preview: PlanPreview, slippage: Decimal
         if "prepare" not in leg.venue.capabilities:
             return None
         return await leg.venue.exchange.prepare_order(
-            leg.symbol, plan["side"], _dec(plan["size"]), None, "market", is_reduce_only=plan["reduce_only"],
+            leg.symbol, plan["side"], exact_decimal(plan["size"]), None, "market", is_reduce_only=plan["reduce_only"],
             slippage=slippage, strict=strict)
 
     return list(await asyncio.gather(*(one(leg, p) for leg, p in zip(legs, preview["legs"], strict=True))))
@@ -407,33 +384,33 @@ async def _prepared(legs: Sequence[Leg], preview: PlanPreview, slippage: Decimal
 def _plan_lines(action: str, coin: str, legs: Sequence[Leg], preview: PlanPreview,
                 prepared: Sequence[Any]) -> list[str]:
     title = "hedge" if action == "open" else "unhedge"
-    lines = _wrapped(f"What will be sent: {title} {coin}, long on {legs[0].venue.name}, short on "
+    lines = wrap_lines(f"What will be sent: {title} {coin}, long on {legs[0].venue.name}, short on "
                      f"{legs[1].venue.name}; market orders, legs sent {preview['send']}", "")
     rows = []
     for p, op in zip(preview["legs"], prepared, strict=True):
-        size = op.size if op is not None else _dec(p["size"])
+        size = op.size if op is not None else exact_decimal(p["size"])
         rows.append((p["leg"], p["venue"], p["symbol"], p["side"], fmt_num(size),
                      fmt_price(op.price) if op is not None else "-", fmt_price(p["best_price"]),
-                     fmt_price(p["avg_price"]), _bp(p["taker_fee"], 2), "yes" if p["reduce_only"] else "no"))
+                     fmt_price(p["avg_price"]), fmt_bp(p["taker_fee"], 2), "yes" if p["reduce_only"] else "no"))
     lines += format_table(("leg", "venue", "symbol", "side", "size", "price cap", "best", "book avg", "taker bp",
                            "r/o"), rows)
     for leg, p, op in zip(legs, preview["legs"], prepared, strict=True):
         if op is None:
-            lines += _wrapped(f"{leg.name}: {leg.venue.name} cannot show an order before sending it (capability "
+            lines += wrap_lines(f"{leg.name}: {leg.venue.name} cannot show an order before sending it (capability "
                               "'prepare'): it rounds the size and sets the cap itself when the order is sent", "  ")
         else:
-            lines += [line for note in op.adjustments for line in _wrapped(f"{leg.name}: {note}", "  ")]
+            lines += [line for note in op.adjustments for line in wrap_lines(f"{leg.name}: {note}", "  ")]
         for field, why in sorted(p["unavailable"].items()):
-            lines += _wrapped(f"{leg.name}: {field} unknown: {why}", "  ")
+            lines += wrap_lines(f"{leg.name}: {field} unknown: {why}", "  ")
         if "orders" not in leg.venue.capabilities:
-            lines += _wrapped(f"{leg.name}: {leg.venue.name} has no order lookup (capability 'orders'): an order "
+            lines += wrap_lines(f"{leg.name}: {leg.venue.name} has no order lookup (capability 'orders'): an order "
                               "whose outcome is unknown cannot be reconciled there and is reported naked", "  ")
     if any(op is not None for op in prepared):
-        lines += _wrapped("each venue sets its cap again on its own mark at the moment the order is sent", "  ")
+        lines += wrap_lines("each venue sets its cap again on its own mark at the moment the order is sent", "  ")
     limit = preview["max_spread_bps"]
-    lines += _wrapped(f"crossing both books for the size costs {_fixed(preview['crossing_bps'], 2)} bp"
+    lines += wrap_lines(f"crossing both books for the size costs {fmt_places(preview['crossing_bps'], 2)} bp"
                       + (f" (limit {fmt_num(limit)} bp)" if limit is not None else " (no limit: --max-spread-bps)")
-                      + f"; the taker fees of these two orders {_fixed(preview['fees_bps_one_way'], 2)} bp", "  ")
+                      + f"; the taker fees of these two orders {fmt_places(preview['fees_bps_one_way'], 2)} bp", "  ")
     return lines
 
 
@@ -458,7 +435,7 @@ def _order_lines(result: HedgeResult, quote: str) -> list[str]:
     lines = ["Orders", table[0]]
     for row, o in zip(table[1:], orders, strict=True):  # under each order: its client id and what decided it
         lines.append(row)
-        lines += _wrapped(f"client order id {o['client_order_id'] or '-'}" + (f"; {o['error']}" if o["error"] else ""),
+        lines += wrap_lines(f"client order id {o['client_order_id'] or '-'}" + (f"; {o['error']}" if o["error"] else ""),
                           "    ")
     return lines
 
@@ -466,8 +443,8 @@ def _order_lines(result: HedgeResult, quote: str) -> list[str]:
 def _status_lines(result: HedgeResult, coin: str, quote: str) -> list[str]:
     fees = f"{fmt_money(result['fees'])} {quote}" if result["fees"] is not None else "unknown (a venue did not say)"
     lines = [f"Status {result['status'].upper()}: matched {fmt_num(result['matched_size'])} {coin}, fees {fees}, "
-             f"captured {_fixed(result['captured_bps'], 2)} bp, {result['elapsed_ms']:.0f} ms"]
-    lines += [line for note in result["notes"] for line in _wrapped(f"note: {note}", "  ")]
+             f"captured {fmt_places(result['captured_bps'], 2)} bp, {result['elapsed_ms']:.0f} ms"]
+    lines += [line for note in result["notes"] for line in wrap_lines(f"note: {note}", "  ")]
     return lines
 
 
@@ -533,7 +510,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
             preview = await plan.preview()
             prepared = await _prepared(legs, preview, slippage, bool(args.strict))
     except HedgeRefused as exc:  # unhedge with nothing to close
-        return finish([*head, *([""] if head else []), *_wrapped(f"Refused, nothing placed: {exc}", "")], "refused",
+        return finish([*head, *([""] if head else []), *wrap_lines(f"Refused, nothing placed: {exc}", "")], "refused",
                       EXIT_REFUSED,
                       (type(exc).__name__, f"refused, nothing placed: {exc}"))
     doc["plan"] = {"preview": preview, "orders": prepared}
@@ -547,7 +524,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
     elif preview["would_refuse"]:
         refusal = str(preview["would_refuse"])
     if refusal is not None:
-        return finish([*plan_text, "", *_wrapped(f"Refused, nothing sent: {refusal}", "")], "refused", EXIT_REFUSED,
+        return finish([*plan_text, "", *wrap_lines(f"Refused, nothing sent: {refusal}", "")], "refused", EXIT_REFUSED,
                       ("HedgeRefused", f"refused, nothing sent: {refusal}"))
     if not args.json:  # what will be sent is on the screen before it is sent
         out("\n".join(plan_text))
@@ -565,7 +542,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
             naked, result, interrupted = exc, exc.result, False
         except HedgeRefused as exc:
             doc["orders_tried"] = exc.orders
-            return finish([*plan_text, "", *_wrapped(f"Refused, nothing placed: {exc}", "")], "refused", EXIT_REFUSED,
+            return finish([*plan_text, "", *wrap_lines(f"Refused, nothing placed: {exc}", "")], "refused", EXIT_REFUSED,
                           (type(exc).__name__, f"refused, nothing placed: {exc}"))
     doc["result"] = result
     try:
@@ -584,7 +561,7 @@ async def cmd_hedge(args: argparse.Namespace, venues: Mapping[str, OpenVenue], o
         closes = sorted({e["venue"] for e in result["exposures"]})
         run = invocation(prog)
         fix = "; ".join(f"`{run} --exchange {name}{_paper_flag(args)} --module close --coin {coin}`" for name in closes)
-        lines += ["", *[line for f in fixes for line in _wrapped(f, "")], *_wrapped(f"close it with {fix}", "")]
+        lines += ["", *[line for f in fixes for line in wrap_lines(f, "")], *wrap_lines(f"close it with {fix}", "")]
         return finish(lines, status, EXIT_NAKED, ("NakedExposure", f"{naked}; close it with {fix}"))
     if status == "unwound":
         text = f"hedge unwound: {_failed_legs(result)}; the other leg was moved back, nothing is held"
