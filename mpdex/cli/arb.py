@@ -55,7 +55,8 @@ from mpdex.arb import (
 from mpdex.errors import BadSymbol, ConfigError
 
 from . import session
-from .arguments import SPREAD_INTERVAL, invocation, load_venue, positive_decimal
+from .arguments import invocation, load_venue, positive_decimal
+from .modules import SPREAD_INTERVAL
 from .output import (
     Secrets,
     Write,
