@@ -24,7 +24,8 @@ from typing import Any
 from mpdex.errors import BadSymbol, MpdexError, NetworkError, OrderStateUnknown
 
 from . import account, arb, market, register, trading
-from .arguments import ARB_MODULES, DEFAULT_EXCHANGE, invocation, parse_args, validate_inputs
+from .arguments import DEFAULT_EXCHANGE, invocation, parse_args, validate_inputs
+from .modules import ARB_MODULES
 from .output import RedactingFormatter, Secrets, to_jsonable
 from .progress import Activity
 from .session import Aborted, Context, Report, banner, open_session

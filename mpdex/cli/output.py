@@ -4,8 +4,10 @@ redaction of every secret the command has seen.
 Numbers are shown as plain decimals (no exponent, no ``0.30000000000000004``); prices
 with at most ``PRICE_DIGITS`` significant digits and money with at most ``MONEY_DECIMALS``
 places, so an average fill of ``96958.96666667`` shows as ``96958.967`` (JSON keeps every
-digit). Numeric columns align on the decimal point, text columns are left-aligned, and the
-tables the modules print are laid out to fit ``WIDTH`` columns. JSON drops raw payloads.
+digit); ratios are shown with a fixed number of places (``fmt_places``, ``fmt_bp`` in basis
+points, from the exact value). Numeric columns align on the decimal point, text columns are
+left-aligned, and the tables and wrapped notes the modules print are laid out to fit ``WIDTH``
+columns. JSON drops raw payloads.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,12 +24,17 @@ from .keys import is_secret_field, key_items
 
 __all__ = [
     "WIDTH",
+    "Write",
     "fmt_num",
+    "exact_decimal",
     "fmt_price",
     "fmt_money",
+    "fmt_places",
+    "fmt_bp",
     "fmt_time",
     "format_table",
     "format_pairs",
+    "wrap_lines",
     "to_jsonable",
     "Secrets",
     "RedactingFormatter",
@@ -36,6 +44,9 @@ __all__ = [
 WIDTH = 100
 PRICE_DIGITS = 8
 MONEY_DECIMALS = 6
+
+#: where a module writes its text (stdout or stderr, redacted by the caller)
+Write = Callable[[str], None]
 
 
 def fmt_num(value: Any) -> str:
@@ -86,6 +97,27 @@ def fmt_money(value: Any) -> str:
         return fmt_num(value)
     places = Decimal(1).scaleb(-MONEY_DECIMALS)
     return fmt_num(number.quantize(places, rounding=ROUND_HALF_EVEN) if number != number.quantize(places) else number)
+
+
+def exact_decimal(value: Any) -> Decimal | None:
+    """``value`` as the exact Decimal it stands for (a float by its shortest repr); ``None``
+    for None and booleans."""
+    if value is None or isinstance(value, bool):
+        return None
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def fmt_places(value: Any, places: int, scale: int = 1) -> str:
+    """``value × scale`` with exactly ``places`` decimals (``-`` when unknown)."""
+    number = exact_decimal(value)
+    if number is None or not number.is_finite():
+        return "-"
+    return format((number * scale).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN), "f")
+
+
+def fmt_bp(fraction: Any, places: int) -> str:
+    """A fraction in basis points (× 10 000) with exactly ``places`` decimals."""
+    return fmt_places(fraction, places, 10_000)
 
 
 def fmt_time(ms: Any) -> str:
@@ -148,6 +180,13 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, inden
 def format_pairs(pairs: Sequence[tuple[str, Any]], *, indent: str = "  ") -> list[str]:
     width = max(len(k) for k, _ in pairs)
     return [f"{indent}{k.ljust(width)}  {v if isinstance(v, str) else fmt_num(v)}" for k, v in pairs]
+
+
+def wrap_lines(text: str, indent: str = "  ") -> list[str]:
+    """``text`` wrapped to ``WIDTH`` columns under ``indent`` (continuation lines two deeper);
+    words and hyphenated names are never split."""
+    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False, break_long_words=False)
 
 
 _DROP_KEYS = {"raw", "raw_data", "exception"}

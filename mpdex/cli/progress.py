@@ -4,7 +4,7 @@ A step that lasts longer than ``FIRST_AFTER`` seconds is named on stderr (``… 
 to 127.0.0.1:8765``), and again every ``REPEAT_EVERY`` seconds with the time waited, so
 no wait is silent for long. The activity also remembers where the command talks to and
 whether a state-changing request was started, for the message after an error or a Ctrl-C
-("it may have reached the exchange").
+("it may have reached the exchange"); ``uncancel`` tells the task a Ctrl-C was handled.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["FIRST_AFTER", "REPEAT_EVERY", "Activity"]
+__all__ = ["FIRST_AFTER", "REPEAT_EVERY", "Activity", "uncancel"]
 
 FIRST_AFTER = 1.0
 REPEAT_EVERY = 5.0
@@ -68,3 +68,11 @@ class Activity:
         while True:
             await asyncio.sleep(interval)
             self.tick()
+
+
+def uncancel() -> None:
+    """After a Ctrl-C (the main task cancelled) was handled: nothing is cancelling any more."""
+    task = asyncio.current_task()
+    undo = getattr(task, "uncancel", None)  # Python 3.11+
+    if undo is not None:
+        undo()

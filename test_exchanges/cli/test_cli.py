@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import exchange_factory
-from mpdex.cli import account, app, arguments, keys, output, session, trading
+from mpdex.cli import account, app, arguments, keys, modules, output, session, trading
 from mpdex.errors import ConfigError, InsufficientMargin, InvalidOrder
 from mpdex.orders import OrderPlan
 from test_exchanges.conftest import ROOT
@@ -77,7 +77,7 @@ def test_help_explains_every_module(capsys):
         arguments.parse_args(["--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for name, description in arguments.MODULES.items():
+    for name, description in modules.MODULES.items():
         assert f"  {name} " in text
         assert description.split()[0] in text
     assert "--paper" in text and "exit codes" in text

@@ -28,7 +28,7 @@ import pytest
 
 import exchange_factory
 from mpdex.arb import book_math
-from mpdex.cli import app, arb, arguments, keys, session
+from mpdex.cli import app, arguments, hedge, keys, modules, session
 from mpdex.paper import PaperVest
 from test_exchanges.conftest import ROOT
 
@@ -353,14 +353,14 @@ def test_hedge_then_unhedge_on_two_paper_ledgers(use, xdg, capsys):
     assert [(o["side"], o["reduce_only"]) for o in vest2_orders] == [("sell", False), ("buy", True)]
 
     code, out, err = run(capsys, *UNHEDGE)  # nothing left to close: refused, nothing sent
-    assert code == arb.EXIT_REFUSED and "Refused, nothing placed: nothing to close" in flat(out)
+    assert code == modules.EXIT_REFUSED and "Refused, nothing placed: nothing to close" in flat(out)
     assert err.strip().startswith("error: refused, nothing placed: nothing to close")
 
 
 def test_a_refused_leg_is_unwound_exit_1_and_both_ledgers_flat(use, xdg, capsys):
     use(vest2=f"{HERE}:PoorPaperVest")  # vest2 refuses the short leg for margin
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01")
-    assert code == arb.EXIT_UNWOUND == 1, err
+    assert code == modules.EXIT_UNWOUND == 1, err
     fits(out)
     assert "Status UNWOUND: matched 0 BTC" in out
     line = err.strip().splitlines()[-1]
@@ -379,7 +379,7 @@ def test_a_refused_leg_is_unwound_exit_1_and_both_ledgers_flat(use, xdg, capsys)
 def test_an_unwind_that_cannot_succeed_is_naked_exit_3_naming_who_holds_what(use, xdg, capsys):
     use(vest=f"{HERE}:HaltingPaperVest", vest2=f"{HERE}:PoorPaperVest")
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01")
-    assert code == arb.EXIT_NAKED == 3, err
+    assert code == modules.EXIT_NAKED == 3, err
     fits(out)
     assert "Status NAKED" in out
     assert "NAKED: venue vest holds long 0.01 BTC-PERP unhedged" in out
@@ -405,7 +405,7 @@ def test_an_unwind_that_cannot_succeed_is_naked_exit_3_naming_who_holds_what(use
 
 def test_refusals_place_nothing_exit_4(use, xdg, capsys):
     code, out, err = run(capsys, *HEDGE, "--amount", "0.01", "--max-spread-bps", "-1000")
-    assert code == arb.EXIT_REFUSED == 4
+    assert code == modules.EXIT_REFUSED == 4
     assert "What will be sent:" in out and "(limit -1000 bp)" in out
     assert "Refused, nothing sent: crossing the books costs" in flat(out)
     assert "above the limit of -1000 bps" in flat(out)
@@ -440,7 +440,7 @@ async def test_a_first_ctrl_c_lets_the_legs_finish():
         await release.wait()
         return "hedged"
 
-    task = asyncio.ensure_future(arb.finish_despite_interrupt(legs(), said.append))
+    task = asyncio.ensure_future(hedge.finish_despite_interrupt(legs(), said.append))
     await asyncio.sleep(0.01)
     task.cancel()
     await asyncio.sleep(0.01)
