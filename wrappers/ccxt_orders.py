@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
 from collections.abc import Awaitable
@@ -26,6 +25,7 @@ from mpdex.types import OrderRecord
 
 from . import ccxt_parsers as P
 from .ccxt_errors import map_ccxt_error
+from .ccxt_http import QUEUE_WAIT, SENT
 
 if TYPE_CHECKING:
     from .ccxt_perp import CcxtPerpExchange
@@ -35,10 +35,6 @@ __all__ = ["CcxtOrderWire"]
 log = logging.getLogger("mpdex.ccxt")
 
 _TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "REJECTED"})
-#: seconds an order's request may wait for its rate-limit slot (None: reads wait as long as needed)
-_QUEUE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("ccxt_queue_wait", default=None)
-#: HTTP requests that went out on behalf of the current order (tells a local refusal from a sent one)
-_SENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("ccxt_sent", default=None)
 
 
 class CcxtOrderWire:
@@ -73,7 +69,7 @@ class CcxtOrderWire:
     async def send(self) -> SendOutcome:
         self._check_formatting()
         sent: list[str] = []
-        token, sent_token = _QUEUE_WAIT.set(self.ex.order_queue_wait), _SENT.set(sent)
+        token, sent_token = QUEUE_WAIT.set(self.ex.order_queue_wait), SENT.set(sent)
         try:
             order = await self.ex.exchange.create_order(self.unified, "limit", self.plan.side, float(self.plan.size),
                                                         float(self.plan.price), self._params())
@@ -92,8 +88,8 @@ class CcxtOrderWire:
                 return SendOutcome("refused", error=error)
             return SendOutcome("unknown", error=error, detail=type(error).__name__)
         finally:
-            _QUEUE_WAIT.reset(token)
-            _SENT.reset(sent_token)
+            QUEUE_WAIT.reset(token)
+            SENT.reset(sent_token)
         try:
             record = self.ex._record(order)
         except (MpdexError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
