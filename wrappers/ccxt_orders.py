@@ -109,10 +109,10 @@ class CcxtOrderWire:
         delay = 0.05
         while not self._complete(record) or (final_needed and record is not None and record["status"] not in _TERMINAL):
             if not (record and record["id"]) and not sent.accepted_id:
-                fresh = await self._read(self.ex._find_by_client_id(self.cid, self.unified))
+                fresh = await self._read_state(self.ex._find_by_client_id(self.cid, self.unified))
             else:
                 order_id = (record["id"] if record and record["id"] else sent.accepted_id) or ""
-                fresh = await self._read(self._fetch_by_id(order_id))
+                fresh = await self._read_state(self._fetch_by_id(order_id))
             if fresh is not None:
                 record = fresh
             if self._complete(record) and (not final_needed or record["status"] in _TERMINAL):  # type: ignore[index]
@@ -135,10 +135,10 @@ class CcxtOrderWire:
 
     async def _fetch_by_id(self, order_id: str) -> OrderRecord | None:
         if self.ex._has("fetchOrder"):
-            return self.ex._record(await self.ex._call("fetch_order", order_id, self.unified))
+            return self.ex._record(await self.ex._read("fetch_order", order_id, self.unified))
         return await self.ex._find_by_client_id(self.cid, self.unified)
 
-    async def _read(self, read: Awaitable[OrderRecord | None]) -> OrderRecord | None:
+    async def _read_state(self, read: Awaitable[OrderRecord | None]) -> OrderRecord | None:
         try:
             return await read
         except MpdexError as exc:

@@ -15,7 +15,8 @@ and its HTTP edge is ``wrappers.ccxt_http``.
 * ccxt's errors become ours (``wrappers.ccxt_errors``); an error raised before any request
   went out is a refusal, whatever its class;
 * every HTTP request waits for our limiter (``shared_limiter`` per venue, host and account);
-  ccxt's throttle is off (``enableRateLimit=False``);
+  ccxt's throttle is off (``enableRateLimit=False``); a rate-limit answer pauses the account's
+  bucket; reads are retried within ``RetryPolicy``'s budgets, writes never are;
 * ccxt's defaults that pay or credit ccxt (builder fees and their approvals, referrer codes,
   partner headers) are off unless ``builder_fees=True``;
 * ``ws_supported`` is all False: every read is REST (ccxt.pro's ``watch*`` are not used).
@@ -39,6 +40,7 @@ from mpdex.config import check_seconds
 from mpdex.errors import BadRequest, ConfigError, ExchangeError, InvalidOrder, MpdexError, NotSupported, OrderNotFound
 from mpdex.orders import MarketRules, OrderPlan, check_slippage, normalize_order, place_order
 from mpdex.ratelimit import RateLimiter, shared_limiter
+from mpdex.transport import RetryPolicy
 from mpdex.types import CancelResult, LeverageUpdate, OpenOrder, OrderRecord, OrderResult
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
@@ -67,6 +69,7 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
                             past that it is refused locally (``RateLimitExceeded``), nothing sent
       ``confirm_timeout``   seconds to poll a market order to a final state (default 2)
       ``rate_limits``       ``{"rest": (rate, burst)}`` for this account's limiter
+      ``retry``             ``mpdex.transport.RetryPolicy``: the budgets and delays of read retries
       ``builder_fees``      True: keep ccxt's builder fees / referrals / approvals (off by default)
       ``ccxt_options``      extra ccxt ``options`` (merged last)
       ``network``           ``"mainnet"`` (default) or ``"testnet"`` (ccxt's sandbox URLs)
@@ -83,6 +86,7 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         order_queue_wait: float = 5.0,
         confirm_timeout: float = 2.0,
         rate_limits: Mapping[str, tuple[float, float]] | None = None,
+        retry: RetryPolicy | None = None,
         builder_fees: bool = False,
         ccxt_options: Mapping[str, Any] | None = None,
         **key_fields: Any,
@@ -125,8 +129,10 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         host = urlsplit(rest_url).netloc if rest_url else self.entry.ccxt_id
         self._limiter: RateLimiter = shared_limiter(("ccxt", self.entry.ccxt_id, host, self._who),
                                                     {"rest": self.entry.rate_limit}, rate_limits)
-        install_fetch(self.exchange, self._limiter.bucket("rest"),
-                      strip=() if builder_fees else self.entry.strip_headers)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigError("retry must be an mpdex.transport.RetryPolicy")
+        install_fetch(self.exchange, self._limiter.bucket("rest"), strip=() if builder_fees else self.entry.strip_headers,
+                      venue=self.name, policy=retry or RetryPolicy())
         self._markets: dict[str, dict[str, Any]] = {}
         self._native_by_unified: dict[str, str] = {}
         self._rules: dict[str, MarketRules] = {}
@@ -150,7 +156,7 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
 
     async def init(self) -> CcxtPerpExchange:
         """Load ccxt's markets; keep the linear perpetuals settled in the venue's collateral."""
-        await self._call("load_markets", False, dict(self.entry.market_params))
+        await self._read("load_markets", False, dict(self.entry.market_params))
         markets: dict[str, dict[str, Any]] = {}
         for market in self.exchange.markets.values():
             if not market.get("swap") or market.get("linear") is False:
@@ -261,7 +267,7 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
             return found
         if not self._has("fetchOrder"):
             raise NotSupported(f"{self.name}: ccxt cannot read one order by id here")
-        order = await self._call("fetch_order", str(order_id), unified)
+        order = await self._read("fetch_order", str(order_id), unified)
         return self._record(order)
 
     def _record(self, order: Mapping[str, Any]) -> OrderRecord:
@@ -270,7 +276,7 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
     async def _find_by_client_id(self, cid: str, unified: str | None) -> OrderRecord | None:
         if self.entry.lookup == "fetch_order":
             try:
-                order = await self._call("fetch_order", None, unified, {"clientOrderId": cid})
+                order = await self._read("fetch_order", None, unified, {"clientOrderId": cid})
             except OrderNotFound:
                 return None
             except ExchangeError as exc:
@@ -290,14 +296,14 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         elif self._has("fetchOrders"):
             sources.append("fetch_orders")
         for source in sources:
-            for order in await self._call(source, unified):
+            for order in await self._read(source, unified):
                 if str(order.get("clientOrderId")) == cid:
                     return self._record(order)
         return None
 
     async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
         unified = self._markets[self.resolve_symbol(symbol)]["symbol"] if symbol is not None else None
-        orders = await self._call("fetch_open_orders", unified)
+        orders = await self._read("fetch_open_orders", unified)
         out = []
         for order in orders:
             record = self._record(order)

@@ -3,7 +3,9 @@ the loaded markets, positions, collateral, leverage, marks, books, funding, mark
 
 ``CcxtReads`` holds no state of its own: ``CcxtPerpExchange.__init__`` / ``init`` set every
 attribute declared below. Every call into ccxt goes through ``_call``, which maps ccxt's
-errors onto ours (``wrappers.ccxt_errors``).
+errors onto ours (``wrappers.ccxt_errors``); a call that only reads goes through ``_read``,
+whose requests are retried after a rate limit, a transport failure or a 5xx
+(``wrappers.ccxt_http``). Writes (orders, cancels, leverage) use ``_call``: never retried.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mpdex.types import Collateral, FundingRate, LeverageInfo, MarketInfo, Order
 
 from . import ccxt_parsers as P
 from .ccxt_errors import map_ccxt_error
+from .ccxt_http import safe_reads
 from .ccxt_venues import CcxtVenue
 
 __all__ = ["CcxtReads"]
@@ -42,6 +45,11 @@ class CcxtReads:
             raise
         except Exception as exc:
             raise map_ccxt_error(exc, self.name) from exc
+
+    async def _read(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``_call`` for a call that only reads: its requests may be retried (``wrappers.ccxt_http``)."""
+        with safe_reads():
+            return await self._call(method, *args, **kwargs)
 
     def _has(self, feature: str) -> bool:
         return self.exchange.has.get(feature) in (True, "emulated")
@@ -108,7 +116,7 @@ class CcxtReads:
         if not self._has("fetchPositions"):
             raise NotSupported(f"{self.name}: ccxt cannot read positions here")
         out = []
-        for raw in await self._call("fetch_positions"):
+        for raw in await self._read("fetch_positions"):
             native = self._native_of_unified(raw.get("symbol"))
             if native is None:
                 continue
@@ -131,10 +139,10 @@ class CcxtReads:
         has no free figure (``account_summary`` in the venue entry)."""
         summary = self.entry.account_summary
         if not summary:
-            return P.parse_collateral(await self._call("fetch_balance"), self.entry.collateral)
+            return P.parse_collateral(await self._read("fetch_balance"), self.entry.collateral)
         if summary.get("auth"):
-            await self._call(summary["auth"])
-        raw = await self._call(summary["method"])
+            await self._read(summary["auth"])
+        raw = await self._read(summary["method"])
         if summary.get("root") and isinstance(raw, Mapping):
             raw = raw.get(summary["root"])
         values = {k: P.dec(raw.get(summary[k])) if isinstance(raw, Mapping) else None
@@ -160,7 +168,7 @@ class CcxtReads:
         if not self._has("fetchLeverage"):
             info["message"] = "ccxt cannot read the account's leverage here; max_leverage is the market's"
             return info
-        answer = await self._call("fetch_leverage", market["symbol"])
+        answer = await self._read("fetch_leverage", market["symbol"])
         lev = answer.get("longLeverage") or answer.get("shortLeverage")
         info["leverage"] = int(lev) if isinstance(lev, (int, float)) else None
         info["margin_mode"] = answer.get("marginMode")
@@ -173,7 +181,7 @@ class CcxtReads:
         unified = self._markets[native]["symbol"]
         mark = None
         if self._has("fetchTicker"):
-            ticker = await self._call("fetch_ticker", unified)
+            ticker = await self._read("fetch_ticker", unified)
             mark = P.dec(ticker.get("markPrice"))
         if mark is None and (self._has("fetchFundingRate") or self._has("fetchFundingRates")):
             mark = P.dec((await self._funding(native)).get("markPrice"))
@@ -188,7 +196,7 @@ class CcxtReads:
         timeout = check_seconds(timeout, "timeout")
         native, market = self._market(symbol)
         try:
-            book = await asyncio.wait_for(self._call("fetch_order_book", market["symbol"]), timeout)
+            book = await asyncio.wait_for(self._read("fetch_order_book", market["symbol"]), timeout)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
         return {
@@ -206,10 +214,10 @@ class CcxtReads:
     async def _funding(self, native: str) -> Mapping[str, Any]:
         unified = self._markets[native]["symbol"]
         if self._has("fetchFundingRate"):
-            rate: Mapping[str, Any] = await self._call("fetch_funding_rate", unified)
+            rate: Mapping[str, Any] = await self._read("fetch_funding_rate", unified)
             return rate
         if self._has("fetchFundingRates"):
-            rates = await self._call("fetch_funding_rates", [unified])
+            rates = await self._read("fetch_funding_rates", [unified])
             found = rates.get(unified) if isinstance(rates, Mapping) else None
             if found is None:
                 raise ExchangeError(f"{self.name}: ccxt returned no funding rate for {native}")
@@ -242,7 +250,7 @@ class CcxtReads:
         native, market = self._market(symbol)
         source: Mapping[str, Any] = market
         if self._has("fetchTradingFee"):
-            source = await self._call("fetch_trading_fee", market["symbol"])
+            source = await self._read("fetch_trading_fee", market["symbol"])
         maker, taker = P.dec(source.get("maker")), P.dec(source.get("taker"))
         if maker is None or taker is None:
             raise ExchangeError(f"{self.name}: ccxt gives no maker/taker fee for {native}")

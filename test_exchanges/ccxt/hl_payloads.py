@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from test_exchanges.ccxt.fake_venue import FakeVenue
+
 WALLET = "0x1111111111111111111111111111111111111111"
 KEY = "0x" + "2b" * 32
 
@@ -54,3 +56,13 @@ CLEARINGHOUSE = {
                       "totalRawUsd": "13204.542152"},
     "time": 1708622398623, "withdrawable": "13099.546676",
 }
+
+
+def hl_venue() -> FakeVenue:
+    """A Hyperliquid-shaped fake with the reads ccxt makes to load markets and the account."""
+    v = FakeVenue()
+    v.on_json("POST", "/info", "type", "userAbstraction", '"default"')
+    v.on_json("POST", "/info", "type", "spotMeta", SPOT_META)
+    v.on_json("POST", "/info", "type", "metaAndAssetCtxs", META)
+    v.on_json("POST", "/info", "type", "clearinghouseState", CLEARINGHOUSE)
+    return v

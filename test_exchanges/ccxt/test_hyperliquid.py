@@ -9,18 +9,10 @@ from exchange_factory import create_exchange
 from mpdex.errors import InsufficientMargin, InvalidOrder, OrderStateUnknown, RateLimitExceeded
 from test_exchanges.ccxt import hl_payloads as H
 from test_exchanges.ccxt.fake_venue import FakeVenue, serve, timeout
+from test_exchanges.ccxt.hl_payloads import hl_venue
 from wrappers.ccxt_venues import SAFETY_MARKERS
 
 KEYS = {"wallet_address": H.WALLET, "wallet_private_key": H.KEY}
-
-
-def hl_venue() -> FakeVenue:
-    v = FakeVenue()
-    v.on_json("POST", "/info", "type", "userAbstraction", '"default"')
-    v.on_json("POST", "/info", "type", "spotMeta", H.SPOT_META)
-    v.on_json("POST", "/info", "type", "metaAndAssetCtxs", H.META)
-    v.on_json("POST", "/info", "type", "clearinghouseState", H.CLEARINGHOUSE)
-    return v
 
 
 def orders_sent(v: FakeVenue) -> list[dict]:
