@@ -21,7 +21,8 @@ from mpdex.types import Collateral, FundingRate, OpenOrder, OrderRecord, Positio
 
 __all__ = [
     "TICK_SIZE", "DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "SigFigGrid", "step_from_precision", "market_rules",
-    "parse_order", "parse_position", "parse_collateral", "parse_funding_rate", "interval_hours", "dec", "num",
+    "parse_order", "parse_position", "parse_collateral", "parse_funding_rate", "interval_hours", "dec", "num", "dig",
+    "leverage_value", "margin_mode",
 ]
 
 DECIMAL_PLACES, SIGNIFICANT_DIGITS, TICK_SIZE = 2, 3, 4  # ccxt's precisionMode constants
@@ -41,6 +42,31 @@ def dec(value: Any) -> Decimal | None:
 def num(value: Any) -> float | None:
     d = dec(value)
     return None if d is None else float(d)
+
+
+def dig(value: Any, path: str) -> Any:
+    """``value["a"]["b"]`` for ``path`` ``"a.b"``; None where a step is missing."""
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def leverage_value(value: Any) -> int | None:
+    """A reported leverage as the contract's int: a positive whole number, else None."""
+    try:
+        lev = dec(value)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if lev is None or lev <= 0 or lev != lev.to_integral_value():
+        return None
+    return int(lev)
+
+
+def margin_mode(value: Any) -> str | None:
+    text = str(value or "").strip().lower()
+    return text if text in ("cross", "isolated") else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -156,8 +156,13 @@ class CcxtReads:
             out["margin_used"] = float(values["margin_used"])  # type: ignore[arg-type]
         return out
 
-
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:
+        """The account's leverage and margin mode on ``symbol`` from the first source that has
+        them: ccxt's ``fetchLeverage`` / ``fetchLeverages``, then the venue's own read named in
+        its entry (``leverage_read``: Hyperliquid's ``activeAssetData``). When none has it,
+        ``leverage`` is None and ``message`` says why. A position's ``leverage`` is not used:
+        where the venue reports none, ccxt derives one (1 / initial margin fraction), which is
+        not the account's setting."""
         native, market = self._market(symbol)
         maximum = ((market.get("limits") or {}).get("leverage") or {}).get("max")
         info: LeverageInfo = {
@@ -165,15 +170,44 @@ class CcxtReads:
             "max_leverage": int(maximum) if maximum is not None else None,
             "available_margin_modes": ["cross", "isolated"] if self._has("setMarginMode") else [], "status": "ok",
         }
-        if not self._has("fetchLeverage"):
-            info["message"] = "ccxt cannot read the account's leverage here; max_leverage is the market's"
-            return info
-        answer = await self._read("fetch_leverage", market["symbol"])
-        lev = answer.get("longLeverage") or answer.get("shortLeverage")
-        info["leverage"] = int(lev) if isinstance(lev, (int, float)) else None
-        info["margin_mode"] = answer.get("marginMode")
+        reads: list[tuple[str, Callable[[str, str], Awaitable[tuple[int | None, str | None]]]]] = []
+        if self._has("fetchLeverage") or self._has("fetchLeverages"):
+            reads.append(("ccxt's leverage read", self._ccxt_leverage))
+        if self.entry.leverage_read:
+            reads.append(("the venue's leverage read", self._venue_leverage))
+        for _, read in reads:
+            lev, mode = await read(native, market["symbol"])
+            if lev is not None:
+                info["leverage"], info["margin_mode"] = lev, mode
+                return info
+        why = f"no leverage from {' or '.join(name for name, _ in reads)}" if reads else "ccxt has no leverage read"
+        info["message"] = f"the account's leverage on {native} is unknown: {why} ({self.entry.ccxt_id}); " \
+                          "max_leverage is the market's"
         return info
 
+    async def _ccxt_leverage(self, native: str, unified: str) -> tuple[int | None, str | None]:
+        """ccxt's leverage structure of ``unified``: only one that names this market (ccxt
+        4.5.90's GRVT ``fetchLeverages`` keys every entry by None, so keys are not trusted)."""
+        if self._has("fetchLeverage"):
+            answer = await self._read("fetch_leverage", unified)
+            answers = [answer] if isinstance(answer, Mapping) and answer.get("symbol") in (None, unified) else []
+        else:
+            found = await self._read("fetch_leverages")
+            answers = [a for a in (found.values() if isinstance(found, Mapping) else ())
+                       if isinstance(a, Mapping) and a.get("symbol") == unified]
+        for answer in answers:
+            lev = P.leverage_value(answer.get("longLeverage")) or P.leverage_value(answer.get("shortLeverage"))
+            if lev is not None:
+                return lev, P.margin_mode(answer.get("marginMode"))
+        return None, None
+
+    async def _venue_leverage(self, native: str, unified: str) -> tuple[int | None, str | None]:
+        """The entry's ``leverage_read``: ccxt's implicit API method with the request filled in."""
+        spec = self.entry.leverage_read
+        names = {"native": native, "walletAddress": getattr(self.exchange, "walletAddress", "") or ""}
+        request = {k: v.format_map(names) if isinstance(v, str) else v for k, v in spec["request"].items()}
+        answer = await self._read(spec["method"], request)
+        return P.leverage_value(P.dig(answer, spec["leverage"])), P.margin_mode(P.dig(answer, spec["margin_mode"]))
 
     # -- market data -------------------------------------------------------------------
 

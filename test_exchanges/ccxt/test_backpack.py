@@ -154,6 +154,12 @@ async def test_positions_collateral_mark_and_funding():
         assert await ex.get_mark_price("BTC") == 101002.3
         rate = await ex.get_funding_rate("BTC")
         assert (rate["interval_hours"], rate["funding_rate_per_hour"]) == (1.0, 0.0000125)
+        # ccxt reads no leverage here; its position's 50x is derived from the imf (1 / 0.02), not the setting
+        assert (await ex.get_positions())[0]["raw_data"]["imf"] == "0.02"
+        info = await ex.get_leverage_info("SOL")
+        assert (info["leverage"], info["margin_mode"], info["status"]) == (None, None, "ok")
+        assert info["message"] == ("the account's leverage on SOL_USDC_PERP is unknown: ccxt has no leverage read "
+                                   "(backpack); max_leverage is the market's")
         await ex.close()
     assert json.dumps(KEYS["secret_key"]) not in v.bodies()
 

@@ -263,8 +263,40 @@ async def test_open_orders_cancel_and_leverage():
         from mpdex.errors import BadRequest
         with pytest.raises(BadRequest):
             await ex.update_leverage("BTC", 41)  # above the market's 40x
+        v.on_json("POST", "/info", "type", "activeAssetData", {
+            "user": H.WALLET, "coin": "BTC", "leverage": {"type": "cross", "value": 5}, "maxTradeSzs": ["0.1", "0.1"],
+            "availableToTrade": ["6000.0", "6000.0"], "markPx": "61234.5"})
         info = await ex.get_leverage_info("BTC")
-        assert (info["max_leverage"], info["status"]) == (40, "ok")
+        assert (info["leverage"], info["margin_mode"], info["max_leverage"], info["status"]) == (5, "cross", 40, "ok")
+        await ex.close()
+
+
+async def test_leverage_is_the_accounts_setting_read_from_active_asset_data():
+    v = hl_venue()
+    v.on_json("POST", "/info", "type", "activeAssetData", {
+        "user": H.WALLET, "coin": "ETH", "leverage": {"type": "isolated", "value": 7, "rawUsd": "-12.5"},
+        "maxTradeSzs": ["1.5", "1.6"], "availableToTrade": ["4500.0", "4500.0"], "markPx": "3001.25"})
+    with serve(v):
+        ex = await make(v)
+        assert await ex.get_leverage_info("ETH") == {
+            "symbol": "ETH", "leverage": 7, "margin_mode": "isolated", "max_leverage": 25,
+            "available_margin_modes": ["cross", "isolated"], "status": "ok"}
+        (asked,) = [s.json for s in v.sent if s.json and s.json.get("type") == "activeAssetData"]
+        assert asked == {"type": "activeAssetData", "user": H.WALLET, "coin": "ETH"}
+        await ex.close()
+
+
+async def test_without_active_asset_data_the_leverage_is_unknown_and_the_message_says_so():
+    v = hl_venue()
+    v.on_json("POST", "/info", "type", "activeAssetData", "null")  # Hyperliquid's answer for no such asset data
+    with serve(v):
+        ex = await make(v)
+        for coin, maximum in (("BTC", 40), ("ETH", 25)):  # ETH has an open position: its leverage is not used
+            info = await ex.get_leverage_info(coin)
+            assert (info["leverage"], info["margin_mode"], info["max_leverage"], info["status"]) == \
+                (None, None, maximum, "ok")
+            assert info["message"] == (f"the account's leverage on {coin} is unknown: no leverage from the venue's "
+                                       "leverage read (hyperliquid); max_leverage is the market's")
         await ex.close()
 
 
