@@ -6,7 +6,9 @@
   specific ccxt refusal after sending is one; anything else after sending (timeouts, 5xx,
   ccxt's bare ``ExchangeError`` for answers it does not recognise) is an unknown outcome;
 * ``confirm``: the accepted order's record, read by id (or client id) until complete, and for
-  a market order until final or ``confirm_timeout``; unreadable → ``OrderStateUnknown``;
+  a market order until final or ``confirm_timeout``; unreadable → ``OrderStateUnknown``. A
+  later read keeps the fill price / fee the accepted answer carried, and what is still missing
+  of a filled order is read from its fills (``CcxtPerpExchange._with_fills``);
 * ``lookup``: the order under our client order id (see ``CcxtPerpExchange._find_by_client_id``);
 * ``matches``: every field we sent (symbol, side, size, price, type, reduce-only).
 """
@@ -114,7 +116,7 @@ class CcxtOrderWire:
                 order_id = (record["id"] if record and record["id"] else sent.accepted_id) or ""
                 fresh = await self._read_state(self._fetch_by_id(order_id))
             if fresh is not None:
-                record = fresh
+                record = P.keep_fill_facts(fresh, record)
             if self._complete(record) and (not final_needed or record["status"] in _TERMINAL):  # type: ignore[index]
                 break
             remaining = deadline - time.monotonic()
@@ -131,7 +133,7 @@ class CcxtOrderWire:
             record["order_type"] = "market"  # sent as an IOC limit at the cap, as documented
         if record["client_order_id"] in (None, ""):
             record["client_order_id"] = self.cid
-        return record
+        return await self.ex._with_fills(record, self.unified)
 
     async def _fetch_by_id(self, order_id: str) -> OrderRecord | None:
         if self.ex._has("fetchOrder"):

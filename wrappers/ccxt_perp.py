@@ -2,9 +2,9 @@
 venue of ``wrappers.ccxt_venues``.
 
 ccxt does the wire (signing, endpoints, parsing); this class does what the contract
-promises, the same way as for native venues. This file holds construction and the writes;
-the reads are ``wrappers.ccxt_reads``, the ccxt object is built by ``wrappers.ccxt_build``
-and its HTTP edge is ``wrappers.ccxt_http``.
+promises, the same way as for native venues. This file holds construction, orders and
+cancels; the reads are ``wrappers.ccxt_reads``, leverage is ``wrappers.ccxt_leverage``, the
+ccxt object is built by ``wrappers.ccxt_build`` and its HTTP edge is ``wrappers.ccxt_http``.
 
 * orders go through ``mpdex.orders`` (checked and rounded with ``Decimal`` from ccxt's market
   precision, directed, every rounding in ``adjustments``) before anything is sent; the strings
@@ -41,10 +41,10 @@ from mpdex.errors import BadRequest, ConfigError, ExchangeError, InvalidOrder, M
 from mpdex.orders import MarketRules, OrderPlan, check_slippage, normalize_order, place_order
 from mpdex.ratelimit import RateLimiter, shared_limiter
 from mpdex.transport import RetryPolicy
-from mpdex.types import CancelResult, LeverageUpdate, OpenOrder, OrderRecord, OrderResult
+from mpdex.types import CancelResult, LeverageInfo, LeverageUpdate, OrderRecord, OrderResult
 from multi_perp_dex import MultiPerpDex, MultiPerpDexMixin
 
-from . import ccxt_parsers as P
+from . import ccxt_leverage as L
 from .ccxt_build import build_ccxt_exchange
 from .ccxt_http import install_fetch
 from .ccxt_orders import CcxtOrderWire
@@ -255,7 +255,8 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
 
     async def get_order(self, *, order_id: str | None = None, client_order_id: Any | None = None,
                         symbol: str | None = None) -> OrderRecord:
-        """One order by exchange id or client order id; ``OrderNotFound`` when absent."""
+        """One order by exchange id or client order id; ``OrderNotFound`` when absent. A filled
+        order carries its fill price, fee and realised PnL when the venue recorded them."""
         if (order_id is None) == (client_order_id is None):
             raise BadRequest("give exactly one of order_id and client_order_id")
         unified = self._markets[self.resolve_symbol(symbol)]["symbol"] if symbol is not None else None
@@ -264,53 +265,11 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
             found = await self._find_by_client_id(cid, unified)
             if found is None:
                 raise OrderNotFound(f"{self.name} has no order with client order id {cid}")
-            return found
+            return await self._with_fills(found, unified)
         if not self._has("fetchOrder"):
             raise NotSupported(f"{self.name}: ccxt cannot read one order by id here")
         order = await self._read("fetch_order", str(order_id), unified)
-        return self._record(order)
-
-    def _record(self, order: Mapping[str, Any]) -> OrderRecord:
-        return P.parse_order(order, self._native_of_unified, self.entry.collateral)
-
-    async def _find_by_client_id(self, cid: str, unified: str | None) -> OrderRecord | None:
-        if self.entry.lookup == "fetch_order":
-            try:
-                order = await self._read("fetch_order", None, unified, {"clientOrderId": cid})
-            except OrderNotFound:
-                return None
-            except ExchangeError as exc:
-                if any(code in str(exc) for code in self.entry.not_found_codes):
-                    return None
-                raise
-            if not order or order.get("id") in (None, ""):
-                return None  # e.g. Hyperliquid's {"status": "unknownOid"}
-            record = self._record(order)
-            if record["client_order_id"] not in (None, cid):
-                raise ExchangeError(f"{self.name} answered order {record['id']} with client id "
-                                    f"{record['client_order_id']} for a lookup of {cid}", raw=record["raw"])
-            return record
-        sources = ["fetch_open_orders"]
-        if self._has("fetchClosedOrders"):
-            sources.append("fetch_closed_orders")
-        elif self._has("fetchOrders"):
-            sources.append("fetch_orders")
-        for source in sources:
-            for order in await self._read(source, unified):
-                if str(order.get("clientOrderId")) == cid:
-                    return self._record(order)
-        return None
-
-    async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
-        unified = self._markets[self.resolve_symbol(symbol)]["symbol"] if symbol is not None else None
-        orders = await self._read("fetch_open_orders", unified)
-        out = []
-        for order in orders:
-            record = self._record(order)
-            if record["symbol"] in self._markets:
-                out.append(P.as_open_order(record))
-        out.sort(key=lambda o: (o["created_at"] or 0, o["id"]))
-        return out
+        return await self._with_fills(self._record(order), unified)
 
     async def cancel_orders(self, symbol: str, open_orders: Any = None) -> list[CancelResult]:
         """Cancel ``open_orders`` (an id, an order dict or a list of them; default: every open
@@ -341,40 +300,14 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         log.info("%s %s cancel %s id=%s %s", self.name, self._who, native, order_id, result["status"])
         return result
 
-    # -- account ---------------------------------------------------------------------
+    # -- leverage (wrappers.ccxt_leverage) ----------------------------------------------
 
     async def update_leverage(self, symbol: str, leverage: int | None = None,
                               margin_mode: str | None = None) -> LeverageUpdate:
-        native, market = self._market(symbol)
-        if leverage is None and margin_mode is None:
-            raise BadRequest("give leverage and/or margin_mode")
-        mode = str(margin_mode).lower() if margin_mode is not None else None
-        if mode is not None and mode not in ("cross", "isolated"):
-            raise BadRequest(f"margin_mode must be 'cross' or 'isolated', got {margin_mode!r}")
-        lev: int | None = None
-        if leverage is not None:
-            value: Any = leverage
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            maximum = ((market.get("limits") or {}).get("leverage") or {}).get("max")
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or \
-                    (maximum is not None and value > maximum):
-                raise BadRequest(f"leverage must be a positive integer{f' up to {maximum}' if maximum else ''}, "
-                                 f"got {leverage!r}")
-            lev = value
-        missing = [w for w, need, feature in (("leverage", lev is not None, "setLeverage"),
-                                              ("margin mode", mode is not None, "setMarginMode"))
-                   if need and not self._has(feature)]
-        if missing:
-            return {"status": "not_implemented", "leverage": lev, "margin_mode": mode, "symbol": native,
-                    "message": f"ccxt's {self.entry.ccxt_id} cannot set the {' and '.join(missing)}"}
-        unified = market["symbol"]
-        if mode is not None:
-            await self._call("set_margin_mode", mode, unified, {"leverage": lev} if lev is not None else {})
-        if lev is not None:
-            await self._call("set_leverage", lev, unified, {"marginMode": mode} if mode is not None else {})
-        log.info("%s %s leverage %s -> %s %s", self.name, self._who, native, lev, mode)
-        return {"status": "ok", "leverage": lev, "margin_mode": mode, "symbol": native}
+        return await L.update_leverage(self, symbol, leverage, margin_mode)
+
+    async def get_leverage_info(self, symbol: str) -> LeverageInfo:
+        return await L.leverage_info(self, symbol)
 
     # -- life cycle --------------------------------------------------------------------
 

@@ -1,5 +1,10 @@
 """The read side of ``CcxtPerpExchange``: the calls into ccxt, symbols and market rules from
-the loaded markets, positions, collateral, leverage, marks, books, funding, markets, fees.
+the loaded markets, order records (by client order id, open orders, fills), positions,
+collateral, marks, books, funding, markets, fees.
+
+A filled order's record lacks the fill price, fee or realised PnL where ccxt's order has none
+(Hyperliquid's ``orderStatus`` carries no ``avgPx`` and no fee): ``_with_fills`` reads them
+from the order's fills as the venue listed them (``fetchMyTrades``), never computing a price.
 
 ``CcxtReads`` holds no state of its own: ``CcxtPerpExchange.__init__`` / ``init`` set every
 attribute declared below. Every call into ccxt goes through ``_call``, which maps ccxt's
@@ -10,15 +15,16 @@ whose requests are retried after a rate limit, a transport failure or a 5xx
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from mpdex.config import check_seconds
-from mpdex.errors import BadSymbol, ConfigError, ExchangeError, MpdexError, NotSupported, RequestTimeout
+from mpdex.errors import BadSymbol, ConfigError, ExchangeError, MpdexError, NotSupported, OrderNotFound, RequestTimeout
 from mpdex.orders import MarketRules
-from mpdex.types import Collateral, FundingRate, LeverageInfo, MarketInfo, OrderBook, Position, TradingFees
+from mpdex.types import Collateral, FundingRate, MarketInfo, OpenOrder, OrderBook, OrderRecord, Position, TradingFees
 
 from . import ccxt_parsers as P
 from .ccxt_errors import map_ccxt_error
@@ -27,11 +33,17 @@ from .ccxt_venues import CcxtVenue
 
 __all__ = ["CcxtReads"]
 
+log = logging.getLogger("mpdex.ccxt")
+
+#: fills are listed from this long before the order's timestamp (a venue's clocks may differ)
+_FILL_LOOKBACK_MS = 1000
+
 
 class CcxtReads:
     """What ``CcxtPerpExchange`` reads (it sets every attribute below)."""
 
     name: str
+    _who: str  # the account, short (never a secret)
     entry: CcxtVenue
     exchange: Any
     _markets: dict[str, dict[str, Any]]
@@ -110,6 +122,80 @@ class CcxtReads:
         _, market = self._market(symbol)
         return str(market.get("settle") or self.entry.collateral)
 
+    # -- orders ------------------------------------------------------------------------
+
+    def _record(self, order: Mapping[str, Any]) -> OrderRecord:
+        return P.parse_order(order, self._native_of_unified, self.entry.collateral)
+
+    async def _with_fills(self, record: OrderRecord, unified: str | None) -> OrderRecord:
+        """``record`` completed from its fills, as the venue recorded them, where ccxt's order
+        lacks the fill price, the fee or the realised PnL (``P.fill_facts``: nothing computed,
+        nothing taken from a partial list). Unchanged when nothing filled or nothing is
+        missing; a failed read of the fills is logged: the order itself is known."""
+        if not P.lacks_fill_facts(record, self.entry.fill_pnl):
+            return record
+        unified = unified or (self._markets[record["symbol"]]["symbol"] if record["symbol"] in self._markets else None)
+        if not self._has("fetchMyTrades") or unified is None:
+            return record
+        since = record["created_at"] - _FILL_LOOKBACK_MS if record["created_at"] else None
+        try:
+            trades = await self._read("fetch_my_trades", unified, since)
+            facts = P.fill_facts(trades if isinstance(trades, list) else [], record["id"],
+                                 P.dec(record["filled_size"]) or Decimal(0), self.entry.collateral,
+                                 self.entry.fill_pnl)
+        except (MpdexError, ArithmeticError, TypeError, ValueError) as exc:
+            log.warning("%s %s order %s: its fills could not be read (%s)", self.name, self._who, record["id"],
+                        type(exc).__name__)
+            return record
+        if facts is None:
+            log.info("%s %s order %s: its fills are not all listed yet; price/fee left as ccxt gave them", self.name,
+                     self._who, record["id"])
+            return record
+        out: OrderRecord = {**record}
+        for key, value in zip(("avg_price", "fee", "realized_pnl"), facts, strict=True):
+            if out.get(key) is None and value is not None:
+                out[key] = float(value)  # type: ignore[literal-required]
+        return out
+
+    async def _find_by_client_id(self, cid: str, unified: str | None) -> OrderRecord | None:
+        if self.entry.lookup == "fetch_order":
+            try:
+                order = await self._read("fetch_order", None, unified, {"clientOrderId": cid})
+            except OrderNotFound:
+                return None
+            except ExchangeError as exc:
+                if any(code in str(exc) for code in self.entry.not_found_codes):
+                    return None
+                raise
+            if not order or order.get("id") in (None, ""):
+                return None  # e.g. Hyperliquid's {"status": "unknownOid"}
+            record = self._record(order)
+            if record["client_order_id"] not in (None, cid):
+                raise ExchangeError(f"{self.name} answered order {record['id']} with client id "
+                                    f"{record['client_order_id']} for a lookup of {cid}", raw=record["raw"])
+            return record
+        sources = ["fetch_open_orders"]
+        if self._has("fetchClosedOrders"):
+            sources.append("fetch_closed_orders")
+        elif self._has("fetchOrders"):
+            sources.append("fetch_orders")
+        for source in sources:
+            for order in await self._read(source, unified):
+                if str(order.get("clientOrderId")) == cid:
+                    return self._record(order)
+        return None
+
+    async def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
+        unified = self._markets[self.resolve_symbol(symbol)]["symbol"] if symbol is not None else None
+        orders = await self._read("fetch_open_orders", unified)
+        out = []
+        for order in orders:
+            record = self._record(order)
+            if record["symbol"] in self._markets:
+                out.append(P.as_open_order(record))
+        out.sort(key=lambda o: (o["created_at"] or 0, o["id"]))
+        return out
+
     # -- account ---------------------------------------------------------------------
 
     async def get_positions(self) -> list[Position]:
@@ -155,59 +241,6 @@ class CcxtReads:
         if values.get("margin_used") is not None:
             out["margin_used"] = float(values["margin_used"])  # type: ignore[arg-type]
         return out
-
-    async def get_leverage_info(self, symbol: str) -> LeverageInfo:
-        """The account's leverage and margin mode on ``symbol`` from the first source that has
-        them: ccxt's ``fetchLeverage`` / ``fetchLeverages``, then the venue's own read named in
-        its entry (``leverage_read``: Hyperliquid's ``activeAssetData``). When none has it,
-        ``leverage`` is None and ``message`` says why. A position's ``leverage`` is not used:
-        where the venue reports none, ccxt derives one (1 / initial margin fraction), which is
-        not the account's setting."""
-        native, market = self._market(symbol)
-        maximum = ((market.get("limits") or {}).get("leverage") or {}).get("max")
-        info: LeverageInfo = {
-            "symbol": native, "leverage": None, "margin_mode": None,
-            "max_leverage": int(maximum) if maximum is not None else None,
-            "available_margin_modes": ["cross", "isolated"] if self._has("setMarginMode") else [], "status": "ok",
-        }
-        reads: list[tuple[str, Callable[[str, str], Awaitable[tuple[int | None, str | None]]]]] = []
-        if self._has("fetchLeverage") or self._has("fetchLeverages"):
-            reads.append(("ccxt's leverage read", self._ccxt_leverage))
-        if self.entry.leverage_read:
-            reads.append(("the venue's leverage read", self._venue_leverage))
-        for _, read in reads:
-            lev, mode = await read(native, market["symbol"])
-            if lev is not None:
-                info["leverage"], info["margin_mode"] = lev, mode
-                return info
-        why = f"no leverage from {' or '.join(name for name, _ in reads)}" if reads else "ccxt has no leverage read"
-        info["message"] = f"the account's leverage on {native} is unknown: {why} ({self.entry.ccxt_id}); " \
-                          "max_leverage is the market's"
-        return info
-
-    async def _ccxt_leverage(self, native: str, unified: str) -> tuple[int | None, str | None]:
-        """ccxt's leverage structure of ``unified``: only one that names this market (ccxt
-        4.5.90's GRVT ``fetchLeverages`` keys every entry by None, so keys are not trusted)."""
-        if self._has("fetchLeverage"):
-            answer = await self._read("fetch_leverage", unified)
-            answers = [answer] if isinstance(answer, Mapping) and answer.get("symbol") in (None, unified) else []
-        else:
-            found = await self._read("fetch_leverages")
-            answers = [a for a in (found.values() if isinstance(found, Mapping) else ())
-                       if isinstance(a, Mapping) and a.get("symbol") == unified]
-        for answer in answers:
-            lev = P.leverage_value(answer.get("longLeverage")) or P.leverage_value(answer.get("shortLeverage"))
-            if lev is not None:
-                return lev, P.margin_mode(answer.get("marginMode"))
-        return None, None
-
-    async def _venue_leverage(self, native: str, unified: str) -> tuple[int | None, str | None]:
-        """The entry's ``leverage_read``: ccxt's implicit API method with the request filled in."""
-        spec = self.entry.leverage_read
-        names = {"native": native, "walletAddress": getattr(self.exchange, "walletAddress", "") or ""}
-        request = {k: v.format_map(names) if isinstance(v, str) else v for k, v in spec["request"].items()}
-        answer = await self._read(spec["method"], request)
-        return P.leverage_value(P.dig(answer, spec["leverage"])), P.margin_mode(P.dig(answer, spec["margin_mode"]))
 
     # -- market data -------------------------------------------------------------------
 

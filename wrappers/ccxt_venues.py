@@ -73,6 +73,9 @@ class CcxtVenue:
     #: ``fetchLeverage``: ccxt's implicit API ``method`` called with ``request`` (``{native}`` and
     #: ``{walletAddress}`` filled in) and the dotted paths of ``leverage`` / ``margin_mode`` in its answer
     leverage_read: Mapping[str, Any] = field(default_factory=dict)
+    #: the field of a fill's ``info`` holding the venue's realised PnL (fees excluded), for an
+    #: order's ``realized_pnl``: ccxt's trade structure has none
+    fill_pnl: str = ""
     #: venue error codes that mean "no such order" on a lookup (ccxt maps them to something else)
     not_found_codes: tuple[str, ...] = ()
     #: ccxt methods that approve builders or set referrers: replaced by no-ops
@@ -206,6 +209,7 @@ _ENTRIES = (
                  "fetchMarkets": {"types": ["swap"]}},
         disabled_methods=("handle_builder_fee_approval", "set_ref", "approve_builder_fee"),
         price_grid="sig5",
+        fill_pnl="closedPnl",
         # ccxt 4.5.90 has no fetchLeverage for Hyperliquid, whose activeAssetData holds the setting
         leverage_read={"method": "publicPostInfo",
                        "request": {"type": "activeAssetData", "user": "{walletAddress}", "coin": "{native}"},

@@ -34,6 +34,15 @@ def filled(oid: int, size: str, px: str) -> dict[str, Any]:
         {"filled": {"totalSz": size, "avgPx": px, "oid": oid}}]}}}
 
 
+def fill(oid: int, *, px: str, sz: str, fee: str, closed_pnl: str = "0.0", side: str = "B", coin: str = "BTC",
+         time: int = 1704346468838, fee_token: str = "USDC", tid: int = 1) -> dict[str, Any]:
+    """One ``userFills`` / ``userFillsByTime`` row."""
+    return {"coin": coin, "px": px, "sz": sz, "side": side, "time": time, "startPosition": "0.0",
+            "dir": "Open Long" if side == "B" else "Close Long", "closedPnl": closed_pnl,
+            "hash": "0x" + "ab" * 32, "oid": oid, "crossed": True, "fee": fee, "tid": tid,
+            "feeToken": fee_token}
+
+
 def order_status(oid: int, *, coin: str, side: str, px: str, size: str, remaining: str, status: str,
                  cloid: str | None, tif: str = "Gtc", reduce_only: bool = False) -> dict[str, Any]:
     return {"status": "order", "order": {"order": {

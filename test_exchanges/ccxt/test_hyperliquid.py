@@ -67,6 +67,7 @@ async def test_market_order_is_an_ioc_limit_at_the_slippage_cap():
     v.on("POST", "/exchange", H.filled(5, "0.01", "61240.0"))
     v.on_json("POST", "/info", "type", "orderStatus", lambda s: H.order_status(
         5, coin="BTC", side="B", px="61541", size="0.01", remaining="0.0", status="filled", cloid=None, tif="Ioc"))
+    v.on_json("POST", "/info", "type", "userFillsByTime", [H.fill(5, px="61240.0", sz="0.01", fee="0.27558")])
     with serve(v):
         ex = await make(v, slippage="0.005")
         res = await ex.create_order("BTC", "buy", 0.01)
@@ -74,6 +75,7 @@ async def test_market_order_is_an_ioc_limit_at_the_slippage_cap():
         # mark 61234.5 * 1.005 = 61540.6725 -> down to 5 significant figures toward the mark
         assert order["p"] == "61540" and order["t"] == {"limit": {"tif": "Ioc"}} and order["s"] == "0.01"
         assert res["order_type"] == "market" and res["status"] == "FILLED" and res["filled_size"] == 0.01
+        assert (res["avg_price"], res["fee"], res["realized_pnl"]) == (61240.0, 0.27558, 0.0)  # as the venue says
         await ex.close()
 
 
