@@ -8,8 +8,8 @@
 * ``confirm``: the accepted order's record, read by id (or client id) until complete, and for
   a market order until final or ``confirm_timeout``; unreadable → ``OrderStateUnknown``. A
   later read keeps the fill price / fee the accepted answer carried, and what is still missing
-  of a filled order is read from its fills (``CcxtPerpExchange._with_fills``);
-* ``lookup``: the order under our client order id (see ``CcxtPerpExchange._find_by_client_id``);
+  of a filled order is read from its fills (``CcxtReads._with_fills``);
+* ``lookup``: the order under our client order id (see ``CcxtReads._find_by_client_id``);
 * ``matches``: every field we sent (symbol, side, size, price, type, reduce-only).
 """
 from __future__ import annotations

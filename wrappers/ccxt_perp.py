@@ -103,6 +103,8 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         timeout = check_seconds(timeout, "timeout")
         if not isinstance(builder_fees, bool):
             raise ConfigError("builder_fees must be a bool")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigError("retry must be an mpdex.transport.RetryPolicy")
         self.builder_fees = builder_fees
         for name, why in self.entry.requires.items():
             if not key_fields.get(name):
@@ -129,8 +131,6 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         host = urlsplit(rest_url).netloc if rest_url else self.entry.ccxt_id
         self._limiter: RateLimiter = shared_limiter(("ccxt", self.entry.ccxt_id, host, self._who),
                                                     {"rest": self.entry.rate_limit}, rate_limits)
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise ConfigError("retry must be an mpdex.transport.RetryPolicy")
         install_fetch(self.exchange, self._limiter.bucket("rest"), strip=() if builder_fees else self.entry.strip_headers,
                       venue=self.name, policy=retry or RetryPolicy())
         self._markets: dict[str, dict[str, Any]] = {}

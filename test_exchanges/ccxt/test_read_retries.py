@@ -8,11 +8,12 @@ import time
 import pytest
 
 from exchange_factory import create_exchange
-from mpdex.errors import BadRequest, ExchangeUnavailable, RateLimitExceeded
+from mpdex.errors import BadRequest, ConfigError, ExchangeUnavailable, RateLimitExceeded
 from mpdex.transport import RetryPolicy
 from test_exchanges.ccxt import hl_payloads as H
 from test_exchanges.ccxt import test_paradex as PDX
 from test_exchanges.ccxt.fake_venue import FakeVenue, serve, timeout
+from wrappers.ccxt_perp import CcxtPerpExchange
 
 POLICY = RetryPolicy(backoff_base=0.01)
 
@@ -190,3 +191,8 @@ async def test_an_order_answered_503_is_never_resent_but_reconciled_by_its_cloid
         assert (res["id"], res["status"], res["client_order_id"]) == ("61", "NEW", cid)
         assert sum(1 for s in v.sent if s.path == "/exchange") == 1
         await ex.close()
+
+
+def test_the_retry_option_must_be_a_policy():
+    with pytest.raises(ConfigError, match="RetryPolicy"):
+        CcxtPerpExchange("ccxt:hyperliquid", retry={"read_attempts": 9}, **keys(10))
