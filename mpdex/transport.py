@@ -68,6 +68,20 @@ class RetryPolicy:
     max_retry_after: float = 30.0  # a longer server hint is raised, not slept through
     jitter: float = 0.2  # fraction of the delay added at random
 
+    def jittered(self, seconds: float, rng: Callable[[], float]) -> float:
+        return seconds * (1.0 + self.jitter * rng())
+
+    def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
+        """Seconds before retrying a request whose ``attempt``-th try failed (transport / 5xx)."""
+        return self.jittered(min(self.backoff_max, self.backoff_base * (2 ** max(0, attempt - 1))), rng)
+
+    def rate_limit_wait(self, retry_after: float | None, attempt: int, rng: Callable[[], float]) -> float | None:
+        """Seconds to pause a rate-limited group after its ``attempt``-th refusal: the server's
+        hint (else an exponential delay) plus jitter; None when the hint is longer than we wait for."""
+        if retry_after is not None and retry_after > self.max_retry_after:
+            return None
+        return self.jittered(retry_after if retry_after is not None else self.backoff_base * (2 ** (attempt - 1)), rng)
+
 
 @dataclass
 class SignedPost:
@@ -245,22 +259,6 @@ class HttpTransport:
                                                      raw=body[:500]), True)
         return body
 
-    # -- delays ----------------------------------------------------------------------
-
-    def _jittered(self, seconds: float) -> float:
-        return seconds * (1.0 + self.policy.jitter * self._rng())
-
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.policy.backoff_max, self.policy.backoff_base * (2 ** max(0, attempt - 1)))
-        return self._jittered(base)
-
-    def _rate_limit_wait(self, error: RateLimitExceeded, attempt: int) -> float | None:
-        """Seconds to pause the group, or None when the hint is longer than we wait for."""
-        hint = error.retry_after
-        if hint is not None and hint > self.policy.max_retry_after:
-            return None
-        return self._jittered(hint if hint is not None else self.policy.backoff_base * (2 ** (attempt - 1)))
-
     # -- public API ------------------------------------------------------------------
 
     async def request(
@@ -295,7 +293,7 @@ class HttpTransport:
                 return body
             except RateLimitExceeded as exc:
                 rl_tries += 1
-                wait = self._rate_limit_wait(exc, rl_tries)
+                wait = self.policy.rate_limit_wait(exc.retry_after, rl_tries, self._rng)
                 if wait is None or rl_tries >= self.policy.rate_limit_attempts:
                     raise
                 log.warning("%s %s %s rate limited; pausing group '%s' %.3fs", self.name, method, path, group, wait)
@@ -304,7 +302,7 @@ class HttpTransport:
                 tries += 1
                 if not is_safe or tries >= self.policy.read_attempts:
                     raise failed.error from None
-                delay = self._backoff(tries)
+                delay = self.policy.backoff(tries, self._rng)
                 log.warning("%s %s %s failed (%s); retry %d in %.3fs", self.name, method, path, failed.error, tries, delay)
                 await self._sleep(delay)
 
@@ -358,7 +356,7 @@ class HttpTransport:
                 return SignedPost("accepted", answer, attempts)
             except RateLimitExceeded as exc:
                 last_error = exc
-                wait = self._rate_limit_wait(exc, attempts)
+                wait = self.policy.rate_limit_wait(exc.retry_after, attempts, self._rng)
                 if wait is None or self._clock() + wait >= end:
                     if maybe_accepted:
                         break
@@ -370,7 +368,7 @@ class HttpTransport:
                 maybe_accepted = maybe_accepted or failed.maybe_processed
                 log.warning("%s POST %s attempt %d: %s (maybe processed: %s)", self.name, path, attempts,
                             failed.error, failed.maybe_processed)
-                delay = min(self._backoff(attempts), max(0.0, end - self._clock()))
+                delay = min(self.policy.backoff(attempts, self._rng), max(0.0, end - self._clock()))
                 if delay > 0:
                     await self._sleep(delay)
             except (ExchangeError, MpdexError) as exc:

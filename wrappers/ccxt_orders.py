@@ -6,14 +6,15 @@
   specific ccxt refusal after sending is one; anything else after sending (timeouts, 5xx,
   ccxt's bare ``ExchangeError`` for answers it does not recognise) is an unknown outcome;
 * ``confirm``: the accepted order's record, read by id (or client id) until complete, and for
-  a market order until final or ``confirm_timeout``; unreadable → ``OrderStateUnknown``;
-* ``lookup``: the order under our client order id (see ``CcxtPerpExchange._find_by_client_id``);
+  a market order until final or ``confirm_timeout``; unreadable → ``OrderStateUnknown``. A
+  later read keeps the fill price / fee the accepted answer carried, and what is still missing
+  of a filled order is read from its fills (``CcxtReads._with_fills``);
+* ``lookup``: the order under our client order id (see ``CcxtReads._find_by_client_id``);
 * ``matches``: every field we sent (symbol, side, size, price, type, reduce-only).
 """
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
 from collections.abc import Awaitable
@@ -26,6 +27,7 @@ from mpdex.types import OrderRecord
 
 from . import ccxt_parsers as P
 from .ccxt_errors import map_ccxt_error
+from .ccxt_http import QUEUE_WAIT, SENT
 
 if TYPE_CHECKING:
     from .ccxt_perp import CcxtPerpExchange
@@ -35,10 +37,6 @@ __all__ = ["CcxtOrderWire"]
 log = logging.getLogger("mpdex.ccxt")
 
 _TERMINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "REJECTED"})
-#: seconds an order's request may wait for its rate-limit slot (None: reads wait as long as needed)
-_QUEUE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("ccxt_queue_wait", default=None)
-#: HTTP requests that went out on behalf of the current order (tells a local refusal from a sent one)
-_SENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("ccxt_sent", default=None)
 
 
 class CcxtOrderWire:
@@ -73,7 +71,7 @@ class CcxtOrderWire:
     async def send(self) -> SendOutcome:
         self._check_formatting()
         sent: list[str] = []
-        token, sent_token = _QUEUE_WAIT.set(self.ex.order_queue_wait), _SENT.set(sent)
+        token, sent_token = QUEUE_WAIT.set(self.ex.order_queue_wait), SENT.set(sent)
         try:
             order = await self.ex.exchange.create_order(self.unified, "limit", self.plan.side, float(self.plan.size),
                                                         float(self.plan.price), self._params())
@@ -92,8 +90,8 @@ class CcxtOrderWire:
                 return SendOutcome("refused", error=error)
             return SendOutcome("unknown", error=error, detail=type(error).__name__)
         finally:
-            _QUEUE_WAIT.reset(token)
-            _SENT.reset(sent_token)
+            QUEUE_WAIT.reset(token)
+            SENT.reset(sent_token)
         try:
             record = self.ex._record(order)
         except (MpdexError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
@@ -113,12 +111,12 @@ class CcxtOrderWire:
         delay = 0.05
         while not self._complete(record) or (final_needed and record is not None and record["status"] not in _TERMINAL):
             if not (record and record["id"]) and not sent.accepted_id:
-                fresh = await self._read(self.ex._find_by_client_id(self.cid, self.unified))
+                fresh = await self._read_state(self.ex._find_by_client_id(self.cid, self.unified))
             else:
                 order_id = (record["id"] if record and record["id"] else sent.accepted_id) or ""
-                fresh = await self._read(self._fetch_by_id(order_id))
+                fresh = await self._read_state(self._fetch_by_id(order_id))
             if fresh is not None:
-                record = fresh
+                record = P.keep_fill_facts(fresh, record)
             if self._complete(record) and (not final_needed or record["status"] in _TERMINAL):  # type: ignore[index]
                 break
             remaining = deadline - time.monotonic()
@@ -135,14 +133,14 @@ class CcxtOrderWire:
             record["order_type"] = "market"  # sent as an IOC limit at the cap, as documented
         if record["client_order_id"] in (None, ""):
             record["client_order_id"] = self.cid
-        return record
+        return await self.ex._with_fills(record, self.unified)
 
     async def _fetch_by_id(self, order_id: str) -> OrderRecord | None:
         if self.ex._has("fetchOrder"):
-            return self.ex._record(await self.ex._call("fetch_order", order_id, self.unified))
+            return self.ex._record(await self.ex._read("fetch_order", order_id, self.unified))
         return await self.ex._find_by_client_id(self.cid, self.unified)
 
-    async def _read(self, read: Awaitable[OrderRecord | None]) -> OrderRecord | None:
+    async def _read_state(self, read: Awaitable[OrderRecord | None]) -> OrderRecord | None:
         try:
             return await read
         except MpdexError as exc:

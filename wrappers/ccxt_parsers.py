@@ -9,7 +9,7 @@ Numbers leave as floats; ``raw`` keeps the venue's own payload (ccxt's ``info``)
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,8 @@ from mpdex.types import Collateral, FundingRate, OpenOrder, OrderRecord, Positio
 
 __all__ = [
     "TICK_SIZE", "DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "SigFigGrid", "step_from_precision", "market_rules",
-    "parse_order", "parse_position", "parse_collateral", "parse_funding_rate", "interval_hours", "dec", "num",
+    "parse_order", "parse_position", "parse_collateral", "parse_funding_rate", "interval_hours", "dec", "num", "dig",
+    "leverage_value", "margin_mode", "keep_fill_facts", "lacks_fill_facts", "fill_facts",
 ]
 
 DECIMAL_PLACES, SIGNIFICANT_DIGITS, TICK_SIZE = 2, 3, 4  # ccxt's precisionMode constants
@@ -41,6 +42,31 @@ def dec(value: Any) -> Decimal | None:
 def num(value: Any) -> float | None:
     d = dec(value)
     return None if d is None else float(d)
+
+
+def dig(value: Any, path: str) -> Any:
+    """``value["a"]["b"]`` for ``path`` ``"a.b"``; None where a step is missing."""
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def leverage_value(value: Any) -> int | None:
+    """A reported leverage as the contract's int: a positive whole number, else None."""
+    try:
+        lev = dec(value)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if lev is None or lev <= 0 or lev != lev.to_integral_value():
+        return None
+    return int(lev)
+
+
+def margin_mode(value: Any) -> str | None:
+    text = str(value or "").strip().lower()
+    return text if text in ("cross", "isolated") else None
 
 
 @dataclass(frozen=True)
@@ -135,13 +161,77 @@ def parse_order(order: Mapping[str, Any], native_of: Callable[[Any], str | None]
         "status": status_of(order),
         "reduce_only": bool(order.get("reduceOnly")),
         "created_at": int(order["timestamp"]) if isinstance(order.get("timestamp"), (int, float)) else None,
-        "avg_price": num(order.get("average")),
+        "avg_price": _positive(order.get("average")),
         "fee": fee_cost,
         "realized_pnl": None,
         "code": None,
         "raw": order.get("info"),
     }
     return record
+
+
+_FILL_FACTS = ("avg_price", "fee", "realized_pnl")
+
+
+def keep_fill_facts(fresh: OrderRecord, earlier: OrderRecord | None) -> OrderRecord:
+    """``fresh`` with the average price, fee and realised PnL that ``earlier`` (an earlier
+    answer about the same order at the same filled size) reported and ``fresh`` lacks: a later
+    read that omits them (Hyperliquid's ``orderStatus`` has no ``avgPx``) does not erase what
+    the venue said."""
+    if earlier is None or not fresh["id"] or earlier["id"] != fresh["id"] \
+            or earlier["filled_size"] != fresh["filled_size"]:
+        return fresh
+    out: OrderRecord = {**fresh}
+    for key in _FILL_FACTS:
+        if out.get(key) is None and earlier.get(key) is not None:
+            out[key] = earlier[key]  # type: ignore[literal-required]
+    return out
+
+
+def lacks_fill_facts(record: OrderRecord, pnl_field: str) -> bool:
+    """True when ``record`` filled and misses a fact its fills may tell."""
+    return bool(record["id"]) and (record.get("filled_size") or 0.0) > 0 and (
+        record.get("avg_price") is None or record.get("fee") is None
+        or (bool(pnl_field) and record.get("realized_pnl") is None))
+
+
+def fill_facts(trades: Iterable[Any], order_id: str, filled: Decimal, quote: str,
+               pnl_field: str) -> tuple[Decimal | None, Decimal | None, Decimal | None] | None:
+    """``(price, fee, realised PnL)`` the venue recorded for the fills (ccxt trades) of
+    ``order_id``; None when the fills listed do not add up to ``filled`` (nothing is taken
+    from a part). ``price`` only when every fill was at one price (no average is computed);
+    ``fee`` only when every fill names its fee in ``quote``; the PnL from each fill's
+    ``info[pnl_field]`` (none in ccxt's trade structure), when every fill has it."""
+    mine = [t for t in trades if isinstance(t, Mapping) and str(t.get("order")) == order_id]
+    size = _total([dec(t.get("amount")) for t in mine])
+    if not mine or size != filled:
+        return None
+    prices = {dec(t.get("price")) for t in mine}
+    price = prices.pop() if len(prices) == 1 else None
+    if price is not None and price <= 0:
+        price = None
+    fee = _total([dec(f.get("cost")) if isinstance(f, Mapping) and f.get("currency") == quote else None
+                  for f in (t.get("fee") for t in mine)])
+    pnl = _total([dec(t["info"].get(pnl_field)) if isinstance(t.get("info"), Mapping) else None
+                  for t in mine]) if pnl_field else None
+    return price, fee, pnl
+
+
+def _total(values: list[Decimal | None]) -> Decimal | None:
+    """The exact sum, or None when any value is unknown."""
+    total = Decimal(0)
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _positive(value: Any) -> float | None:
+    """A price ccxt gives, or None when it is absent or not positive (no fill is at 0: ccxt
+    divides a reported zero cost by the filled size)."""
+    d = dec(value)
+    return float(d) if d is not None and d > 0 else None
 
 
 def as_open_order(record: OrderRecord) -> OpenOrder:

@@ -69,6 +69,13 @@ class CcxtVenue:
     #: ``method`` (after ``auth``, when given) and the fields of ``available``/``total``/``margin_used``
     #: (under ``root`` when the answer wraps them)
     account_summary: Mapping[str, str] = field(default_factory=dict)
+    #: the venue's own read of the account's leverage on one market, where ccxt has no
+    #: ``fetchLeverage``: ccxt's implicit API ``method`` called with ``request`` (``{native}`` and
+    #: ``{walletAddress}`` filled in) and the dotted paths of ``leverage`` / ``margin_mode`` in its answer
+    leverage_read: Mapping[str, Any] = field(default_factory=dict)
+    #: the field of a fill's ``info`` holding the venue's realised PnL (fees excluded), for an
+    #: order's ``realized_pnl``: ccxt's trade structure has none
+    fill_pnl: str = ""
     #: venue error codes that mean "no such order" on a lookup (ccxt maps them to something else)
     not_found_codes: tuple[str, ...] = ()
     #: ccxt methods that approve builders or set referrers: replaced by no-ops
@@ -202,6 +209,11 @@ _ENTRIES = (
                  "fetchMarkets": {"types": ["swap"]}},
         disabled_methods=("handle_builder_fee_approval", "set_ref", "approve_builder_fee"),
         price_grid="sig5",
+        fill_pnl="closedPnl",
+        # ccxt 4.5.90 has no fetchLeverage for Hyperliquid, whose activeAssetData holds the setting
+        leverage_read={"method": "publicPostInfo",
+                       "request": {"type": "activeAssetData", "user": "{walletAddress}", "coin": "{native}"},
+                       "leverage": "leverage.value", "margin_mode": "leverage.type"},
         notes="the native Hyperliquid adapter is 'hyperliquid'; this is ccxt's implementation",
     ),
     CcxtVenue(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -84,7 +85,7 @@ class FakeVenue:
                 raise respond
             payload = respond(sent) if callable(respond) else respond
             text = payload if isinstance(payload, str) else json.dumps(payload)
-            return CallbackResult(status=route.status, body=text,
+            return CallbackResult(status=route.status, body=text, reason=HTTPStatus(route.status).phrase,
                                   headers={"Content-Type": "application/json", **route.headers})
         raise AssertionError(f"unexpected request {sent.method} {sent.url} body={sent.body[:300]}")
 

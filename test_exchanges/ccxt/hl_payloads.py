@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from test_exchanges.ccxt.fake_venue import FakeVenue
+
 WALLET = "0x1111111111111111111111111111111111111111"
 KEY = "0x" + "2b" * 32
 
@@ -32,6 +34,15 @@ def filled(oid: int, size: str, px: str) -> dict[str, Any]:
         {"filled": {"totalSz": size, "avgPx": px, "oid": oid}}]}}}
 
 
+def fill(oid: int, *, px: str, sz: str, fee: str, closed_pnl: str = "0.0", side: str = "B", coin: str = "BTC",
+         time: int = 1704346468838, fee_token: str = "USDC", tid: int = 1) -> dict[str, Any]:
+    """One ``userFills`` / ``userFillsByTime`` row."""
+    return {"coin": coin, "px": px, "sz": sz, "side": side, "time": time, "startPosition": "0.0",
+            "dir": "Open Long" if side == "B" else "Close Long", "closedPnl": closed_pnl,
+            "hash": "0x" + "ab" * 32, "oid": oid, "crossed": True, "fee": fee, "tid": tid,
+            "feeToken": fee_token}
+
+
 def order_status(oid: int, *, coin: str, side: str, px: str, size: str, remaining: str, status: str,
                  cloid: str | None, tif: str = "Gtc", reduce_only: bool = False) -> dict[str, Any]:
     return {"status": "order", "order": {"order": {
@@ -54,3 +65,13 @@ CLEARINGHOUSE = {
                       "totalRawUsd": "13204.542152"},
     "time": 1708622398623, "withdrawable": "13099.546676",
 }
+
+
+def hl_venue() -> FakeVenue:
+    """A Hyperliquid-shaped fake with the reads ccxt makes to load markets and the account."""
+    v = FakeVenue()
+    v.on_json("POST", "/info", "type", "userAbstraction", '"default"')
+    v.on_json("POST", "/info", "type", "spotMeta", SPOT_META)
+    v.on_json("POST", "/info", "type", "metaAndAssetCtxs", META)
+    v.on_json("POST", "/info", "type", "clearinghouseState", CLEARINGHOUSE)
+    return v

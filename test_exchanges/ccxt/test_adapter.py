@@ -15,8 +15,9 @@ from exchange_factory import create_exchange, symbol_create
 from mpdex import errors as E
 from test_exchanges.conftest import ROOT
 from wrappers import ccxt_parsers as P
+from wrappers.ccxt_build import _override_urls
 from wrappers.ccxt_errors import map_ccxt_error
-from wrappers.ccxt_perp import CcxtPerpExchange, _override_urls
+from wrappers.ccxt_perp import CcxtPerpExchange
 from wrappers.ccxt_venues import CCXT_VENUES
 
 CCXT_NAMES = ("paradex", "backpack", "grvt", "extended", "pacifica", "lighter")

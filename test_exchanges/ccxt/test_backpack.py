@@ -51,6 +51,12 @@ def order_row(oid: str, *, cid: int, side: str, qty: str, px: str, status: str, 
             "status": status, "symbol": "BTC_USDC_PERP", "timeInForce": tif, "triggerPrice": None}
 
 
+def fill_row(oid: str, *, cid: int | None, side: str, qty: str, px: str, fee: str, trade_id: int) -> dict:
+    return {"clientId": cid, "fee": fee, "feeSymbol": "USDC", "isMaker": False, "orderId": oid, "price": px,
+            "quantity": qty, "side": side, "symbol": "BTC_USDC_PERP", "systemOrderType": None,
+            "timestamp": "2025-07-27T14:23:26.900", "tradeId": trade_id}
+
+
 def venue() -> FakeVenue:
     v = FakeVenue()
     v.on("GET", "/api/v1/assets", ASSETS)
@@ -87,12 +93,19 @@ async def test_limit_and_market_orders_exact_bytes():
                                                       status="New" if s.json["timeInForce"] == "GTC" else "Filled",
                                                       tif=s.json["timeInForce"],
                                                       executed="0" if s.json["timeInForce"] == "GTC" else s.json["quantity"]))
+    v.on("GET", "/wapi/v1/history/fills", [fill_row("11", cid=None, side="Ask", qty="0.0001", px="100998.1",
+                                                    fee="0.00404", trade_id=901)])
     with serve(v):
         ex = await create_exchange("backpack", KEYS)
         res = await ex.create_order("BTC", "buy", "0.000123", "100000.07", client_id=77)
         assert res["client_order_id"] == "77" and res["status"] == "NEW" and res["price"] == 100000.0
         mkt = await ex.create_order("BTC", "sell", "0.0001", slippage="0.01")
         assert mkt["order_type"] == "market" and mkt["status"] == "FILLED"
+        # the order's executedQuoteQuantity is "0" here, which ccxt turns into an average of 0: not a price;
+        # the fill the venue lists says what it was
+        assert (mkt["avg_price"], mkt["fee"], mkt["realized_pnl"]) == (100998.1, 0.00404, None)
+        (asked,) = [s for s in v.sent if s.path == "/wapi/v1/history/fills"]
+        assert asked.query["symbol"] == ["BTC_USDC_PERP"] and asked.query["fillType"] == ["User"]
         limit, market = order_posts(v)
         assert {k: limit[k] for k in ("symbol", "side", "orderType", "quantity", "price", "timeInForce", "clientId")} \
             == {"symbol": "BTC_USDC_PERP", "side": "Bid", "orderType": "Limit", "quantity": "0.00012",
@@ -121,10 +134,14 @@ async def test_timeout_reconciled_by_scanning_for_the_client_id():
     v.on("GET", "/api/v1/orders", [order_row("12", cid=5, side="Bid", qty="0.001", px="100000", status="New")])
     v.on("GET", "/wapi/v1/history/orders", [order_row("13", cid=6000, side="Bid", qty="0.001", px="100000",
                                                       status="Filled", executed="0.001")])
+    v.on("GET", "/wapi/v1/history/fills", [
+        fill_row("13", cid=6000, side="Bid", qty="0.0004", px="100000", fee="0.016", trade_id=902),
+        fill_row("13", cid=6000, side="Bid", qty="0.0006", px="100000", fee="0.024", trade_id=903)])
     with serve(v):
         ex = await create_exchange("backpack", KEYS)
         res = await ex.create_order("BTC", "buy", "0.001", "100000", client_id=6000)
         assert (res["id"], res["client_order_id"], res["status"], res["filled_size"]) == ("13", "6000", "FILLED", 0.001)
+        assert (res["avg_price"], res["fee"]) == (100000.0, 0.04)
         assert len(order_posts(v)) == 1
         await ex.close()
 
@@ -154,6 +171,12 @@ async def test_positions_collateral_mark_and_funding():
         assert await ex.get_mark_price("BTC") == 101002.3
         rate = await ex.get_funding_rate("BTC")
         assert (rate["interval_hours"], rate["funding_rate_per_hour"]) == (1.0, 0.0000125)
+        # ccxt reads no leverage here; its position's 50x is derived from the imf (1 / 0.02), not the setting
+        assert (await ex.get_positions())[0]["raw_data"]["imf"] == "0.02"
+        info = await ex.get_leverage_info("SOL")
+        assert (info["leverage"], info["margin_mode"], info["status"]) == (None, None, "ok")
+        assert info["message"] == ("the account's leverage on SOL_USDC_PERP is unknown: ccxt has no leverage read "
+                                   "(backpack); max_leverage is the market's")
         await ex.close()
     assert json.dumps(KEYS["secret_key"]) not in v.bodies()
 

@@ -128,3 +128,24 @@ async def test_positions_and_funding_not_offered_by_ccxt():
         with pytest.raises(NotSupported):
             await ex.get_funding_rate("BTC")
         await ex.close()
+
+
+async def test_leverage_from_ccxts_fetch_leverages_only_for_the_market_it_names():
+    v = venue()
+    v.on("POST", "/full/v1/get_all_initial_leverage", {"results": [
+        {"instrument": "BTC_USDT_Perp", "leverage": "10.0", "min_leverage": "1.0", "max_leverage": "50.0",
+         "margin_type": "CROSS"},
+        {"instrument": "ETH_USDT_Perp", "leverage": "3.0", "min_leverage": "1.0", "max_leverage": "50.0",
+         "margin_type": "CROSS"}]})
+    with serve(v):
+        ex = await create_exchange("grvt", KEYS)
+        info = await ex.get_leverage_info("ETH")
+        assert (info["symbol"], info["leverage"], info["margin_mode"], "message" in info) == \
+            ("ETH_USDT_Perp", 3, "cross", False)
+        # ccxt 4.5.90 keys every parsed entry by None, so only the last one survives: BTC's 10x is lost,
+        # and what is left (ETH's) is not reported as BTC's
+        btc = await ex.get_leverage_info("BTC")
+        assert (btc["leverage"], btc["message"]) == (None, "the account's leverage on BTC_USDT_Perp is unknown: no "
+                                                     "leverage from ccxt's leverage read (grvt); max_leverage is "
+                                                     "the market's")
+        await ex.close()

@@ -9,18 +9,10 @@ from exchange_factory import create_exchange
 from mpdex.errors import InsufficientMargin, InvalidOrder, OrderStateUnknown, RateLimitExceeded
 from test_exchanges.ccxt import hl_payloads as H
 from test_exchanges.ccxt.fake_venue import FakeVenue, serve, timeout
+from test_exchanges.ccxt.hl_payloads import hl_venue
 from wrappers.ccxt_venues import SAFETY_MARKERS
 
 KEYS = {"wallet_address": H.WALLET, "wallet_private_key": H.KEY}
-
-
-def hl_venue() -> FakeVenue:
-    v = FakeVenue()
-    v.on_json("POST", "/info", "type", "userAbstraction", '"default"')
-    v.on_json("POST", "/info", "type", "spotMeta", H.SPOT_META)
-    v.on_json("POST", "/info", "type", "metaAndAssetCtxs", H.META)
-    v.on_json("POST", "/info", "type", "clearinghouseState", H.CLEARINGHOUSE)
-    return v
 
 
 def orders_sent(v: FakeVenue) -> list[dict]:
@@ -75,6 +67,7 @@ async def test_market_order_is_an_ioc_limit_at_the_slippage_cap():
     v.on("POST", "/exchange", H.filled(5, "0.01", "61240.0"))
     v.on_json("POST", "/info", "type", "orderStatus", lambda s: H.order_status(
         5, coin="BTC", side="B", px="61541", size="0.01", remaining="0.0", status="filled", cloid=None, tif="Ioc"))
+    v.on_json("POST", "/info", "type", "userFillsByTime", [H.fill(5, px="61240.0", sz="0.01", fee="0.27558")])
     with serve(v):
         ex = await make(v, slippage="0.005")
         res = await ex.create_order("BTC", "buy", 0.01)
@@ -82,6 +75,7 @@ async def test_market_order_is_an_ioc_limit_at_the_slippage_cap():
         # mark 61234.5 * 1.005 = 61540.6725 -> down to 5 significant figures toward the mark
         assert order["p"] == "61540" and order["t"] == {"limit": {"tif": "Ioc"}} and order["s"] == "0.01"
         assert res["order_type"] == "market" and res["status"] == "FILLED" and res["filled_size"] == 0.01
+        assert (res["avg_price"], res["fee"], res["realized_pnl"]) == (61240.0, 0.27558, 0.0)  # as the venue says
         await ex.close()
 
 
@@ -271,8 +265,40 @@ async def test_open_orders_cancel_and_leverage():
         from mpdex.errors import BadRequest
         with pytest.raises(BadRequest):
             await ex.update_leverage("BTC", 41)  # above the market's 40x
+        v.on_json("POST", "/info", "type", "activeAssetData", {
+            "user": H.WALLET, "coin": "BTC", "leverage": {"type": "cross", "value": 5}, "maxTradeSzs": ["0.1", "0.1"],
+            "availableToTrade": ["6000.0", "6000.0"], "markPx": "61234.5"})
         info = await ex.get_leverage_info("BTC")
-        assert (info["max_leverage"], info["status"]) == (40, "ok")
+        assert (info["leverage"], info["margin_mode"], info["max_leverage"], info["status"]) == (5, "cross", 40, "ok")
+        await ex.close()
+
+
+async def test_leverage_is_the_accounts_setting_read_from_active_asset_data():
+    v = hl_venue()
+    v.on_json("POST", "/info", "type", "activeAssetData", {
+        "user": H.WALLET, "coin": "ETH", "leverage": {"type": "isolated", "value": 7, "rawUsd": "-12.5"},
+        "maxTradeSzs": ["1.5", "1.6"], "availableToTrade": ["4500.0", "4500.0"], "markPx": "3001.25"})
+    with serve(v):
+        ex = await make(v)
+        assert await ex.get_leverage_info("ETH") == {
+            "symbol": "ETH", "leverage": 7, "margin_mode": "isolated", "max_leverage": 25,
+            "available_margin_modes": ["cross", "isolated"], "status": "ok"}
+        (asked,) = [s.json for s in v.sent if s.json and s.json.get("type") == "activeAssetData"]
+        assert asked == {"type": "activeAssetData", "user": H.WALLET, "coin": "ETH"}
+        await ex.close()
+
+
+async def test_without_active_asset_data_the_leverage_is_unknown_and_the_message_says_so():
+    v = hl_venue()
+    v.on_json("POST", "/info", "type", "activeAssetData", "null")  # Hyperliquid's answer for no such asset data
+    with serve(v):
+        ex = await make(v)
+        for coin, maximum in (("BTC", 40), ("ETH", 25)):  # ETH has an open position: its leverage is not used
+            info = await ex.get_leverage_info(coin)
+            assert (info["leverage"], info["margin_mode"], info["max_leverage"], info["status"]) == \
+                (None, None, maximum, "ok")
+            assert info["message"] == (f"the account's leverage on {coin} is unknown: no leverage from the venue's "
+                                       "leverage read (hyperliquid); max_leverage is the market's")
         await ex.close()
 
 
