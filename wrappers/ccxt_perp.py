@@ -4,7 +4,8 @@ venue of ``wrappers.ccxt_venues``.
 ccxt does the wire (signing, endpoints, parsing); this class does what the contract
 promises, the same way as for native venues. This file holds construction, orders and
 cancels; the reads are ``wrappers.ccxt_reads``, leverage is ``wrappers.ccxt_leverage``, the
-ccxt object is built by ``wrappers.ccxt_build`` and its HTTP edge is ``wrappers.ccxt_http``.
+ccxt object is built by ``wrappers.ccxt_build``, its HTTP edge is ``wrappers.ccxt_http`` and
+its sockets (ccxt.pro's watchers) are ``wrappers.ccxt_watch``.
 
 * orders go through ``mpdex.orders`` (checked and rounded with ``Decimal`` from ccxt's market
   precision, directed, every rounding in ``adjustments``) before anything is sent; the strings

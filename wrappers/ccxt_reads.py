@@ -1,6 +1,7 @@
 """The read side of ``CcxtPerpExchange``: the calls into ccxt, symbols and market rules from
 the loaded markets, order records (by client order id, open orders, fills), positions,
-collateral, marks, books, funding, markets, fees.
+collateral, marks, books, funding, markets, fees. Marks and books are socket-first where the
+instance watches them (``_watch``, ``wrappers.ccxt_watch``), REST otherwise.
 
 A filled order's record lacks the fill price, fee or realised PnL where ccxt's order has none
 (Hyperliquid's ``orderStatus`` carries no ``avgPx`` and no fee): ``_with_fills`` reads them
