@@ -206,6 +206,8 @@ _ENTRIES = (
         lookup="scan", native="id",
         options=dict(_NO_BUILDER),
         disabled_methods=("handle_builder_fee_approval", "approve_builder_code"),
+        # ``book`` snapshots; the ticker is the all-markets ``prices`` broadcast: marks stay REST
+        ws_reads=("get_orderbook",),
         notes="ccxt reads orders by exchange id only: open orders and history are scanned for the client id",
     ),
     CcxtVenue(
