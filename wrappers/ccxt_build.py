@@ -144,8 +144,10 @@ def build_ccxt_exchange(entry: CcxtVenue, credentials: Mapping[str, Any], *, bui
         exchange.set_sandbox_mode(True)
     if rest_url:
         exchange.urls["api"] = _override_urls(exchange.urls.get("api"), rest_url)
-    if (ws_url or rest_url) and isinstance(exchange.urls.get("api"), dict) and "ws" in exchange.urls["api"]:
-        exchange.urls["api"]["ws"] = _override_ws(exchange.urls["api"]["ws"], ws_url, rest_url)
+    for group in ("api", "test") if ws_url or rest_url else ():  # some ccxt.pro code reads urls['test'] on testnet
+        urls = exchange.urls.get(group)
+        if isinstance(urls, dict) and "ws" in urls:
+            urls["ws"] = _override_ws(urls["ws"], ws_url, rest_url)
     if proxy:
         exchange.aiohttp_proxy = proxy
         if pro:  # ccxt.pro's sockets take an HTTP proxy as wsProxy (aiohttp's ws_connect proxy)

@@ -201,6 +201,10 @@ def test_socket_options_are_checked_before_anything_is_built():
     assert any(c.__module__.startswith("ccxt.pro") for c in type(ex.exchange).__mro__)
     assert ex.exchange.wsProxy == "http://127.0.0.1:3" == ex.exchange.aiohttp_proxy
     assert not CcxtPerpExchange("ccxt:hyperliquid", fetch_by_ws=False, **HL_FIELDS).use_ws
+    # ccxt.pro's Pacifica picks urls['test']['ws'] on testnet: every socket URL moves
+    fields = {f: "x" for f in CCXT_VENUES["pacifica"].credentials}
+    urls = CcxtPerpExchange("pacifica", network="testnet", rest_url="http://127.0.0.1:2", **fields).exchange.urls
+    assert urls["api"]["ws"] == urls["test"]["ws"] == {"public": "ws://127.0.0.1:2/ws"}
 
 
 @pytest.mark.parametrize("name", [n for n, e in CCXT_VENUES.items() if not e.ws_reads and n != "lighter"])
