@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from mpdex.clock import SYSTEM_CLOCK, Clock
+from mpdex.redact import redact_secrets
 from mpdex.types import OrderBook
 
 from .base_ws_cache import BookStreams, TimedCache
@@ -197,7 +198,7 @@ class CcxtWatch:
                     raise
                 value, error = None, "watch cancelled by ccxt.pro"
             except Exception as exc:  # ccxt.pro reconnects on the next call
-                value, error = None, f"{type(exc).__name__}: {exc}"
+                value, error = None, f"{type(exc).__name__}: {redact_secrets(str(exc))}"
             if error is not None:
                 self.gap(f"{kind} {native}: {error}")
                 failures += 1
