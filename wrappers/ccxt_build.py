@@ -7,6 +7,12 @@
   are off unless ``builder_fees=True``: the entry's options are forced and its approval /
   referral methods become no-ops;
 * ``rest_url`` moves every REST URL of ccxt's ``urls['api']`` onto another host, paths kept;
+* with ``pro`` the class is ccxt.pro's (the same REST code plus ``watch*``; imported here, on
+  first use). Its socket URLs (``urls['api']['ws']``) follow ``ws_url``: a URL with a path is
+  the one socket URL, a bare ``ws[s]://host[:port]`` moves every socket URL onto that host,
+  paths kept; without ``ws_url`` they follow ``rest_url``'s host (``http`` → ``ws``, ``https``
+  → ``wss``), so sockets never talk to another server than REST. ccxt.pro's socket throttle
+  is off with ccxt's (``enableRateLimit=False``); our limiter paces REST only;
 * ccxt's DEBUG lines of request headers and bodies (credentials) are reduced to method + URL.
 """
 from __future__ import annotations
@@ -77,10 +83,32 @@ def _override_urls(api: Any, base: str, *, skip: tuple[str, ...] = ("ws",)) -> A
     return api
 
 
+def _socket_url(url: str, ws_url: str | None, rest_url: str | None) -> str:
+    """One socket URL of ccxt's ``urls['api']['ws']`` after the overrides (see above)."""
+    if ws_url:
+        if urlsplit(ws_url).path.strip("/"):
+            return ws_url
+        return _rehost(url, ws_url)
+    if rest_url:
+        new = urlsplit(rest_url)
+        scheme = "wss" if new.scheme == "https" else "ws"
+        return _rehost(url, urlunsplit((scheme, new.netloc, new.path, "", "")))
+    return url
+
+
+def _override_ws(api: Any, ws_url: str | None, rest_url: str | None) -> Any:
+    if isinstance(api, str):
+        return _socket_url(api, ws_url, rest_url) if api.startswith(("ws://", "wss://")) else api
+    if isinstance(api, dict):
+        return {k: _override_ws(v, ws_url, rest_url) for k, v in api.items()}
+    return api
+
+
 def build_ccxt_exchange(entry: CcxtVenue, credentials: Mapping[str, Any], *, builder_fees: bool,
                         ccxt_options: Mapping[str, Any] | None, timeout_ms: int, sandbox: bool,
-                        rest_url: str | None, ws_url: str | None, proxy: str | None) -> Any:
-    """The configured ccxt async exchange (ccxt imported here, on first use)."""
+                        rest_url: str | None, ws_url: str | None, proxy: str | None, pro: bool = False) -> Any:
+    """The configured ccxt async exchange, ccxt.pro's class with ``pro`` (ccxt imported here,
+    on first use)."""
     try:
         import ccxt
         import ccxt.async_support as ccxt_async
@@ -88,6 +116,13 @@ def build_ccxt_exchange(entry: CcxtVenue, credentials: Mapping[str, Any], *, bui
         raise ConfigError(f"{entry.name} runs through ccxt, which is not installed: pip install "
                           "'mpdex-vest[ccxt]'") from None
     cls = getattr(ccxt_async, entry.ccxt_id, None)
+    if pro and cls is not None:
+        import ccxt.pro as ccxt_pro
+
+        cls = getattr(ccxt_pro, entry.ccxt_id, None)
+        if cls is None:
+            raise NotSupported(f"{entry.name}: the installed ccxt {ccxt.__version__} has no ccxt.pro class "
+                               f"'{entry.ccxt_id}'; use use_ws=False")
     if cls is None:
         raise NotSupported(f"{entry.name}: the installed ccxt {ccxt.__version__} has no exchange "
                            f"'{entry.ccxt_id}'; a newer ccxt 4.5.x is needed")
@@ -109,10 +144,14 @@ def build_ccxt_exchange(entry: CcxtVenue, credentials: Mapping[str, Any], *, bui
         exchange.set_sandbox_mode(True)
     if rest_url:
         exchange.urls["api"] = _override_urls(exchange.urls.get("api"), rest_url)
-    if ws_url and isinstance(exchange.urls.get("api"), dict) and "ws" in exchange.urls["api"]:
-        exchange.urls["api"]["ws"] = _override_urls(exchange.urls["api"]["ws"], ws_url, skip=())
+    for group in ("api", "test") if ws_url or rest_url else ():  # some ccxt.pro code reads urls['test'] on testnet
+        urls = exchange.urls.get(group)
+        if isinstance(urls, dict) and "ws" in urls:
+            urls["ws"] = _override_ws(urls["ws"], ws_url, rest_url)
     if proxy:
         exchange.aiohttp_proxy = proxy
+        if pro:  # ccxt.pro's sockets take an HTTP proxy as wsProxy (aiohttp's ws_connect proxy)
+            exchange.wsProxy = proxy
     ccxt_log = logging.getLogger("ccxt.base.exchange")
     if _CCXT_LOG_FILTER not in ccxt_log.filters:
         ccxt_log.addFilter(_CCXT_LOG_FILTER)

@@ -4,7 +4,8 @@ venue of ``wrappers.ccxt_venues``.
 ccxt does the wire (signing, endpoints, parsing); this class does what the contract
 promises, the same way as for native venues. This file holds construction, orders and
 cancels; the reads are ``wrappers.ccxt_reads``, leverage is ``wrappers.ccxt_leverage``, the
-ccxt object is built by ``wrappers.ccxt_build`` and its HTTP edge is ``wrappers.ccxt_http``.
+ccxt object is built by ``wrappers.ccxt_build``, its HTTP edge is ``wrappers.ccxt_http`` and
+its sockets (ccxt.pro's watchers) are ``wrappers.ccxt_watch``.
 
 * orders go through ``mpdex.orders`` (checked and rounded with ``Decimal`` from ccxt's market
   precision, directed, every rounding in ``adjustments``) before anything is sent; the strings
@@ -19,9 +20,12 @@ ccxt object is built by ``wrappers.ccxt_build`` and its HTTP edge is ``wrappers.
   bucket; reads are retried within ``RetryPolicy``'s budgets, writes never are;
 * ccxt's defaults that pay or credit ccxt (builder fees and their approvals, referrer codes,
   partner headers) are off unless ``builder_fees=True``;
-* ``ws_supported`` is all False: every read is REST (ccxt.pro's ``watch*`` are not used).
+* with ``use_ws`` (the default) the ccxt object is ccxt.pro's and the reads its entry lists
+  in ``ws_reads`` (and ccxt.pro's ``has`` confirms) are socket-first with REST fallback
+  (``wrappers.ccxt_watch``, the staleness rule of our own sockets); ``ws_supported`` says
+  exactly those; ``use_ws=False`` pins REST. Sockets are not paced by our limiter.
 
-ccxt is imported when the first instance is built, never at module import.
+ccxt (and ccxt.pro) is imported when the first instance is built, never at module import.
 """
 from __future__ import annotations
 
@@ -50,12 +54,15 @@ from .ccxt_http import install_fetch
 from .ccxt_orders import CcxtOrderWire
 from .ccxt_reads import CcxtReads
 from .ccxt_venues import CcxtVenue, ccxt_venue
+from .ccxt_watch import WATCH_METHODS, CcxtWatch
 
 __all__ = ["CcxtPerpExchange", "DEFAULT_SLIPPAGE"]
 
 log = logging.getLogger("mpdex.ccxt")
 
 DEFAULT_SLIPPAGE = Decimal("0.005")
+#: seconds a socket mark may be old and still set a market order's slippage cap (else REST)
+CAP_MAX_AGE = 1.0
 
 
 class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
@@ -74,7 +81,11 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
       ``ccxt_options``      extra ccxt ``options`` (merged last)
       ``network``           ``"mainnet"`` (default) or ``"testnet"`` (ccxt's sandbox URLs)
       ``rest_url``          replaces the scheme and host of every ccxt REST URL (paths kept)
-      ``ws_url``, ``proxy`` the socket URL (unused while ``ws_supported`` is all False), a proxy
+      ``ws_url``            ccxt.pro's socket URL (a bare host keeps each socket path; default: rest_url's host)
+      ``proxy``             an HTTP proxy for REST and sockets
+      ``use_ws``            None (default): the key's ``fetch_by_ws`` / ``prefer_ws`` when set, else True;
+                            False pins every read to REST
+      ``ws_max_age``        seconds (default 5): socket data older than this is never served
     """
 
     def __init__(
@@ -89,6 +100,8 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         retry: RetryPolicy | None = None,
         builder_fees: bool = False,
         ccxt_options: Mapping[str, Any] | None = None,
+        use_ws: bool | None = None,
+        ws_max_age: float = 5.0,
         **key_fields: Any,
     ) -> None:
         super().__init__()
@@ -106,6 +119,11 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError("retry must be an mpdex.transport.RetryPolicy")
         self.builder_fees = builder_fees
+        self.ws_max_age = check_seconds(ws_max_age, "ws_max_age")
+        choice = next((v for v in (use_ws, key_fields.get("fetch_by_ws"), key_fields.get("prefer_ws")) if v is not None),
+                      True)
+        self.use_ws = bool(choice)
+        self._watch: CcxtWatch | None = None
         for name, why in self.entry.requires.items():
             if not key_fields.get(name):
                 raise ConfigError(f"{self.name} key_params is missing '{name}': {why}")
@@ -117,10 +135,14 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         rest_url = key_fields.get("rest_url")
         if rest_url is not None and (not isinstance(rest_url, str) or not rest_url.startswith(("http://", "https://"))):
             raise ConfigError(f"{self.name}: rest_url must be an http:// or https:// URL")
+        ws_url = key_fields.get("ws_url")
+        if ws_url is not None and (not isinstance(ws_url, str) or not ws_url.startswith(("ws://", "wss://"))):
+            raise ConfigError(f"{self.name}: ws_url must be a ws:// or wss:// URL")
+        self._pro = self.use_ws and bool(self.entry.ws_reads)
         self.exchange: Any = build_ccxt_exchange(
             self.entry, credentials, builder_fees=builder_fees, ccxt_options=ccxt_options,
             timeout_ms=int(timeout * 1000), sandbox=self.entry.networks[network], rest_url=rest_url,
-            ws_url=key_fields.get("ws_url"), proxy=key_fields.get("proxy"),
+            ws_url=ws_url, proxy=key_fields.get("proxy"), pro=self._pro,
         )
         public = next((str(v) for t, v in credentials.items() if t == "walletAddress" and v), None)
         secret_id = next((str(v) for t, v in credentials.items() if t in ("apiKey", "privateKey") and v), "")
@@ -177,6 +199,12 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         caps.add("fees")
         self.CAPABILITIES = frozenset(caps)
         self.has_margin_mode = self._has("setMarginMode")
+        reads = frozenset(r for r in self.entry.ws_reads if self._has(WATCH_METHODS[r])) if self._pro else frozenset()
+        if reads and self._watch is None and not self._closed:
+            self._watch = CcxtWatch(self.exchange, label=f"{self.name} {self._who}", reads=reads,
+                                    mark_field=self.entry.ws_mark, unified=lambda n: self._markets[n]["symbol"],
+                                    rest_book=lambda n: self._rest_book(n))
+        self.ws_supported = {k: k in reads for k in self.ws_supported}
         log.info("%s %s: %d perpetual markets loaded through ccxt %s", self.name, self._who, len(markets),
                  self.entry.ccxt_id)
         return self
@@ -225,7 +253,8 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         slip = self._slippage if slippage is None else check_slippage(slippage)
         return await normalize_order(
             rules, side, amount, price, order_type, is_reduce_only=is_reduce_only, time_in_force=time_in_force,
-            slippage=slip, mark=lambda: self._mark_decimal(rules.symbol), strict=strict, venue=self.name,
+            slippage=slip, mark=lambda: self._mark_decimal(rules.symbol, min(self.ws_max_age, CAP_MAX_AGE)),
+            strict=strict, venue=self.name,
         )
 
     async def create_order(
@@ -315,4 +344,9 @@ class CcxtPerpExchange(CcxtReads, MultiPerpDexMixin, MultiPerpDex):
         if self._closed:
             return
         self._closed = True
-        await self.exchange.close()
+        self.ws_supported = dict.fromkeys(self.ws_supported, False)
+        try:
+            if self._watch is not None:
+                await self._watch.close()
+        finally:
+            await self.exchange.close()

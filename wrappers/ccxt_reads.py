@@ -1,6 +1,7 @@
 """The read side of ``CcxtPerpExchange``: the calls into ccxt, symbols and market rules from
 the loaded markets, order records (by client order id, open orders, fills), positions,
-collateral, marks, books, funding, markets, fees.
+collateral, marks, books, funding, markets, fees. Marks and books are socket-first where the
+instance watches them (``_watch``, ``wrappers.ccxt_watch``), REST otherwise.
 
 A filled order's record lacks the fill price, fee or realised PnL where ccxt's order has none
 (Hyperliquid's ``orderStatus`` carries no ``avgPx`` and no fee): ``_with_fills`` reads them
@@ -30,6 +31,7 @@ from . import ccxt_parsers as P
 from .ccxt_errors import map_ccxt_error
 from .ccxt_http import safe_reads
 from .ccxt_venues import CcxtVenue
+from .ccxt_watch import CcxtWatch, parse_book
 
 __all__ = ["CcxtReads"]
 
@@ -49,6 +51,8 @@ class CcxtReads:
     _markets: dict[str, dict[str, Any]]
     _native_by_unified: dict[str, str]
     _rules: dict[str, MarketRules]
+    _watch: CcxtWatch | None  # ccxt.pro's sockets, when some reads are socket-first
+    ws_max_age: float
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -244,7 +248,19 @@ class CcxtReads:
 
     # -- market data -------------------------------------------------------------------
 
-    async def _mark_decimal(self, native: str) -> Decimal:
+    def _socket(self, read: str) -> CcxtWatch | None:
+        watch = self._watch
+        return watch if watch is not None and read in watch.reads else None
+
+    async def _mark_decimal(self, native: str, max_age: float | None = None) -> Decimal:
+        """The mark: the socket's while younger than ``max_age`` (default ``ws_max_age``), else REST."""
+        watch = self._socket("get_mark_price")
+        if watch is None:
+            return await self._rest_mark(native)
+        return await watch.mark(native, self.ws_max_age if max_age is None else max_age,
+                                lambda: self._rest_mark(native))
+
+    async def _rest_mark(self, native: str) -> Decimal:
         unified = self._markets[native]["symbol"]
         mark = None
         if self._has("fetchTicker"):
@@ -260,17 +276,28 @@ class CcxtReads:
         return float(await self._mark_decimal(self.resolve_symbol(symbol)))
 
     async def get_orderbook(self, symbol: str, timeout: float = 5.0) -> OrderBook:
+        """Best first; from the socket while fresh where it serves books, else REST; bounded
+        by ``timeout``."""
         timeout = check_seconds(timeout, "timeout")
-        native, market = self._market(symbol)
+        native = self.resolve_symbol(symbol)
+        watch = self._socket("get_orderbook")
         try:
-            book = await asyncio.wait_for(self._read("fetch_order_book", market["symbol"]), timeout)
+            if watch is not None:
+                return await asyncio.wait_for(watch.orderbook(native, timeout=timeout / 2, max_age=self.ws_max_age),
+                                              timeout)
+            book = await asyncio.wait_for(self._rest_book(native), timeout)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no order book for {native} within {timeout:g}s") from None
-        return {
-            "bids": [[float(p), float(s)] for p, s, *_ in book.get("bids") or []],
-            "asks": [[float(p), float(s)] for p, s, *_ in book.get("asks") or []],
-            "time": time.time_ns() // 1_000_000,
-        }
+        return parse_book(book, time.time_ns() // 1_000_000)
+
+    async def _rest_book(self, native: str) -> Any:
+        return await self._read("fetch_order_book", self._markets[native]["symbol"])
+
+    async def unsubscribe_orderbook(self, symbol: str) -> None:
+        """Stop this instance's book watcher of ``symbol`` (nothing to do over REST)."""
+        watch = self._socket("get_orderbook")
+        if watch is not None:
+            await watch.release_book(self.resolve_symbol(symbol))
 
     async def get_funding_rate(self, symbol: str) -> FundingRate:
         """The current rate with ccxt's reported interval (``interval_hours``) and its

@@ -15,7 +15,9 @@ Decisions:
 * a client order id is always ours (``new_client_id`` or the caller's, checked against the
   venue's format), never ccxt's generated default, so a lost answer can be reconciled;
 * a venue whose ccxt code cannot tell its funding interval gets no per-hour figure: the
-  adapter refuses instead of assuming one.
+  adapter refuses instead of assuming one;
+* a read is served from ccxt.pro's sockets only where the entry lists it in ``ws_reads``
+  (checked against that venue's frames), every other read is REST.
 """
 from __future__ import annotations
 
@@ -97,6 +99,13 @@ class CcxtVenue:
     key_rule: KeyRule | None = None
     #: our limiter's default (requests per second, burst) for this venue's account
     rate_limit: tuple[float, float] = (10.0, 10.0)
+    #: contract reads served socket-first from ccxt.pro's ``watch*`` on this venue
+    #: (``get_orderbook`` from ``watchOrderBook``, ``get_mark_price`` from ``watchTicker``),
+    #: each one checked against the venue's own frames; the others stay REST
+    ws_reads: tuple[str, ...] = ()
+    #: where the venue's mark is in ccxt.pro's watched ticker: ``markPrice`` or ``info:<field>``
+    #: (never a last trade or a mid)
+    ws_mark: str = "markPrice"
     #: what the adapter knows is missing or unverified for this venue
     notes: str = ""
 
@@ -197,6 +206,8 @@ _ENTRIES = (
         lookup="scan", native="id",
         options=dict(_NO_BUILDER),
         disabled_methods=("handle_builder_fee_approval", "approve_builder_code"),
+        # ``book`` snapshots; the ticker is the all-markets ``prices`` broadcast: marks stay REST
+        ws_reads=("get_orderbook",),
         notes="ccxt reads orders by exchange id only: open orders and history are scanned for the client id",
     ),
     CcxtVenue(
@@ -210,6 +221,9 @@ _ENTRIES = (
         disabled_methods=("handle_builder_fee_approval", "set_ref", "approve_builder_fee"),
         price_grid="sig5",
         fill_pnl="closedPnl",
+        # l2Book snapshots; activeAssetCtx (watchTicker) carries markPx in the ticker's info
+        # (ccxt's parsed ticker has no markPrice, its close is the mid)
+        ws_reads=("get_orderbook", "get_mark_price"), ws_mark="info:markPx",
         # ccxt 4.5.90 has no fetchLeverage for Hyperliquid, whose activeAssetData holds the setting
         leverage_read={"method": "publicPostInfo",
                        "request": {"type": "activeAssetData", "user": "{walletAddress}", "coin": "{native}"},

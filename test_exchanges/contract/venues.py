@@ -54,9 +54,9 @@ class ContractVenue:
 VENUES = [
     ContractVenue("vest", "primary_address"),
     ContractVenue("hyperliquid", "wallet_address"),
-    # ccxt's own Hyperliquid code through the generic adapter, against the same strict server
-    # (its reads are REST: ccxt.pro's watch* are not used, so there is no socket mode)
-    ContractVenue("ccxt:hyperliquid", "wallet_address", paper_of="hyperliquid", modes=("rest",)),
+    # ccxt's own Hyperliquid code through the generic adapter, against the same strict server;
+    # socket mode: marks and books from ccxt.pro's watchers, the other reads REST
+    ContractVenue("ccxt:hyperliquid", "wallet_address", paper_of="hyperliquid"),
 ]
 #: every (venue, mode) the suite runs
 CASES = [(v, mode) for v in VENUES for mode in v.modes]
