@@ -240,7 +240,8 @@ async def create_exchange(exchange_platform: str, key_params: Any = None, **opti
     spec = venue(exchange_platform)
     cls = load_exchange_class(exchange_platform)
     fields = read_fields(key_params, spec.key_fields, spec.optional_key_fields, what=f"{spec.name} key_params")
-    exchange = cls(**fields, **{**spec.constructor_options, **options})
+    # an option given to this call wins over a key field of the same name (grvt's keys carry use_ws)
+    exchange = cls(**{**fields, **spec.constructor_options, **options})
     try:
         return await exchange.init()
     except BaseException:

@@ -191,3 +191,12 @@ async def test_creating_a_venue_that_is_not_implemented_names_the_implemented_on
     with pytest.raises(NotSupported) as info:
         await create_exchange("edgex", {"x": 1})
     assert "vest" in str(info.value) and "edgex" in str(info.value) and "paradex" in str(info.value)
+
+
+async def test_an_option_wins_over_a_key_field_of_the_same_name(monkeypatch):
+    spec = exchange_factory.VenueSpec(name="fake2", perp_symbol="{coin}", exchange="test_exchanges.fake_exchange:FakeExchange",
+                                      key_fields=("api_key", "secret"),
+                                      optional_key_fields={"region": "eu", "fail_init": False, "use_ws": True})
+    monkeypatch.setitem(exchange_factory.VENUES, "fake2", spec)
+    ex = await create_exchange("fake2", {"api_key": "k", "secret": "s", "use_ws": True}, use_ws=False)
+    assert ex.options == {"use_ws": False}  # not a TypeError for a repeated keyword
