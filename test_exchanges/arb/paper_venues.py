@@ -31,8 +31,8 @@ and where the paper venue books it (``VestTrading.place_order``; ``HlTrading.ord
   recovers once the client gave up: the outage lasted exactly as long as the order attempt).
 
 Why an order not found within ``RECONCILE`` can never appear: a Vest order is signed valid for
-``recv_window`` (0.6 s); a Hyperliquid order carries no validity window (no ``expiresAfter``),
-but the client stops resending its bytes after ``resend_window`` (0.6 s) and the paper server
+``recv_window`` (0.4 s); a Hyperliquid order carries no validity window (no ``expiresAfter``),
+but the client stops resending its bytes after ``resend_window`` (0.4 s) and the paper server
 never reads a held request whose connection is gone — so on the paper, no copy lands later.
 """
 from __future__ import annotations
@@ -50,21 +50,25 @@ import pytest
 from exchange_factory import create_exchange
 from mpdex.paper import PaperHyperliquid, PaperVest
 from mpdex.paper.harness import PaperVenue as PaperExchange
+from mpdex.transport import RetryPolicy
 from wrappers.vest_paper.wire import depth_json
 
+#: retries as the library makes them, with short delays (0.05 s doubling, jittered)
+FAST_RETRY = RetryPolicy(backoff_base=0.05)
 #: Vest client settings that make the venue-side give-up fast and deterministic: a signed
-#: order is valid 0.6 s (recv_window), one POST attempt waits 0.15 s, a read 0.3 s.
-VEST_CLIENT: dict[str, Any] = {"recv_window": 600, "order_timeout": 0.15, "timeout": 0.3}
-#: the same bounds for the Hyperliquid client: one POST attempt waits 0.15 s, the same signed
-#: bytes are resent for at most 0.6 s while their fate is unknown, a read waits 0.3 s (its
+#: order is valid 0.4 s (recv_window), one POST attempt waits 0.1 s, a read 0.2 s.
+VEST_CLIENT: dict[str, Any] = {"recv_window": 400, "order_timeout": 0.1, "timeout": 0.2, "retry": FAST_RETRY}
+#: the same bounds for the Hyperliquid client: one POST attempt waits 0.1 s, the same signed
+#: bytes are resent for at most 0.4 s while their fate is unknown, a read waits 0.2 s (its
 #: rate limits stay the real ones: after a 429 the weight budget refills from one token)
-HYPERLIQUID_CLIENT: dict[str, Any] = {"resend_window": 0.6, "order_timeout": 0.15, "timeout": 0.3}
+HYPERLIQUID_CLIENT: dict[str, Any] = {"resend_window": 0.4, "order_timeout": 0.1, "timeout": 0.2,
+                                      "retry": FAST_RETRY}
 #: what the arb layer needs to match: reconciling for longer than the client may still send
 #: an order's bytes (and, on Vest, than the signature is valid) proves an order not found by
 #: then can never be placed
-RECONCILE = 0.8
+RECONCILE = 0.5
 #: a hold longer than one POST attempt, shorter than the resend window; one longer than a read
-HOLD_ONE_ATTEMPT, HOLD_EVERY_READ = 0.25, 0.4
+HOLD_ONE_ATTEMPT, HOLD_EVERY_READ = 0.15, 0.3
 OUTAGE = 10**6  # a server error count no test exhausts: cleared by a hook
 COIN = "BTC"  # the coin the fault tests trade
 

@@ -121,7 +121,7 @@ async def test_fault_on_one_leg_unwinds_the_other(venues: tuple[PaperVenue, Pape
     assert [x["purpose"] for x in result[other_leg]["orders"]] == ["open", "unwind"]
     if fault == "timeout_outage":
         # the held copies are done with by now: none of them was placed
-        await asyncio.sleep(HOLD_EVERY_READ + 0.1)
+        await asyncio.sleep(HOLD_EVERY_READ + 0.05)
         assert faulted.ledger_orders(COIN) == [] and faulted.position(COIN) == 0
         assert faulted.paper.stats["orders_accepted"] == 0
 
