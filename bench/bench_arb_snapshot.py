@@ -22,7 +22,7 @@ funding, ranking). Contenders, alternated round by round:
   leaves it out, as the monitor does between its ``fee_ttl`` refreshes (said in the output);
 * ``snapshot``: ``await monitor.snapshot()``.
 
-Reported: the median per round divided by 20 venue-coins (µs), and each contender's ratio
+Reported: the median per round divided by the number of venue-coins (µs), and each contender's ratio
 to ``books``. Process CPU time is used (``time.process_time_ns``); wall time is also shown.
 """
 from __future__ import annotations
