@@ -56,19 +56,23 @@ from wrappers.vest_paper.wire import depth_json
 #: retries as the library makes them, with short delays (0.05 s doubling, jittered)
 FAST_RETRY = RetryPolicy(backoff_base=0.05)
 #: Vest client settings that make the venue-side give-up fast and deterministic: a signed
-#: order is valid 0.4 s (recv_window), one POST attempt waits 0.1 s, a read 0.2 s.
-VEST_CLIENT: dict[str, Any] = {"recv_window": 400, "order_timeout": 0.1, "timeout": 0.2, "retry": FAST_RETRY}
-#: the same bounds for the Hyperliquid client: one POST attempt waits 0.1 s, the same signed
+#: order is valid 0.4 s (recv_window), one POST attempt waits 0.15 s (a loaded loop of two
+#: venues and two clients can take 0.1 s to answer: a shorter wait turns refusals into
+#: unknowns), a read 0.2 s.
+VEST_CLIENT: dict[str, Any] = {"recv_window": 400, "order_timeout": 0.15, "timeout": 0.2, "retry": FAST_RETRY}
+#: the same bounds for the Hyperliquid client: one POST attempt waits 0.15 s, the same signed
 #: bytes are resent for at most 0.4 s while their fate is unknown, a read waits 0.2 s (its
 #: rate limits stay the real ones: after a 429 the weight budget refills from one token)
-HYPERLIQUID_CLIENT: dict[str, Any] = {"resend_window": 0.4, "order_timeout": 0.1, "timeout": 0.2,
+HYPERLIQUID_CLIENT: dict[str, Any] = {"resend_window": 0.4, "order_timeout": 0.15, "timeout": 0.2,
                                       "retry": FAST_RETRY}
+#: socket-backed clients reconnect after a drop within 0.05..0.4 s (instead of ~1 s)
+WS_OPTIONS: dict[str, Any] = {"reconnect_min": 0.05, "reconnect_max": 0.4}
 #: what the arb layer needs to match: reconciling for longer than the client may still send
 #: an order's bytes (and, on Vest, than the signature is valid) proves an order not found by
 #: then can never be placed
 RECONCILE = 0.5
 #: a hold longer than one POST attempt, shorter than the resend window; one longer than a read
-HOLD_ONE_ATTEMPT, HOLD_EVERY_READ = 0.15, 0.3
+HOLD_ONE_ATTEMPT, HOLD_EVERY_READ = 0.25, 0.3
 OUTAGE = 10**6  # a server error count no test exhausts: cleared by a hook
 COIN = "BTC"  # the coin the fault tests trade
 
@@ -374,7 +378,7 @@ async def open_vest(name: str, seed: int, *, use_ws: bool = False, usdc: int = 1
     for the socket-backed client (the default a user runs)."""
     async with PaperVest(seed=seed, tick_interval=tick_interval, auto_funding=False, markets=markets) as paper:
         key = await paper.create_account(usdc=usdc)
-        exchange = await create_exchange("vest", key, use_ws=use_ws, **VEST_CLIENT)
+        exchange = await create_exchange("vest", key, use_ws=use_ws, ws_options=WS_OPTIONS, **VEST_CLIENT)
         venue = VestVenue(name, paper, exchange, key)
         venue._install()
         try:
@@ -392,7 +396,8 @@ async def open_hyperliquid(name: str, seed: int, *, use_ws: bool = False, usdc: 
     async with PaperHyperliquid(seed=seed, tick_interval=tick_interval, auto_funding=False,
                                 markets=markets) as paper:
         key = await paper.create_account(usdc=usdc)
-        exchange = await create_exchange("hyperliquid", key, use_ws=use_ws, **HYPERLIQUID_CLIENT)
+        exchange = await create_exchange("hyperliquid", key, use_ws=use_ws, ws_options=WS_OPTIONS,
+                                         **HYPERLIQUID_CLIENT)
         venue = HyperliquidVenue(name, paper, exchange, key)
         venue._install()
         venue.forget_cached_marks()  # the first read of a test sees the price it set
