@@ -352,6 +352,23 @@ async def test_refused_leg_unwinds_with_socket_clients(ws_venues: tuple[PaperVen
     assert len(placed_once(result, a, "long")) == 2 and b.orders(COIN) == []
 
 
+async def test_a_socket_drop_as_the_unwind_leaves(ws_venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = ws_venues
+    same_price(a, b)
+    b.starve_margin()
+    a.inject("ws_drop", nth=2)  # a's sockets drop as its unwind order leaves
+    result = await open_hedge(**legs(a, b), size=SIZE, **ARB)
+    check_unwound(result, a, b)
+    assert [(x["purpose"], x["state"]) for x in result["long"]["orders"]] == [("open", "filled"), ("unwind", "filled")]
+    assert len(placed_once(result, a, "long")) == 2 and placed_once(result, b, "short") == []
+    for _ in range(100):  # the dropped sockets come back
+        if a.paper.stats["ws_connects"] >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert a.paper.stats["ws_connects"] >= 2
+    assert (await hedge_imbalance(**legs(a, b)))["balanced"] is True  # positions read after the drop agree
+
+
 async def test_each_leg_carries_the_slippage_cap(venues: tuple[PaperVenue, PaperVenue]) -> None:
     a, b = venues
     same_price(a, b)
