@@ -25,7 +25,7 @@ from mpdex.errors import BadRequest, InvalidOrder, NotSupported
 from mpdex.redact import short_address
 
 from .paper_venues import COIN, DIALECTS, PAIRS, PAPER_CLASSES, PaperVenue
-from .test_hedge_faults import ARB, SIZE, check_hedged, check_unwound, legs, placed_once, same_price
+from .test_hedge_faults import ARB, SIZE, check_hedged, check_refusals, check_unwound, legs, placed_once, same_price
 
 
 def record_sends(*venues: PaperVenue) -> list[str]:
@@ -82,7 +82,8 @@ async def test_sequential_first_leg_refused_sends_nothing_else(venues: tuple[Pap
     with pytest.raises(HedgeRefused) as info:
         await open_hedge(**legs(a, b), size=SIZE, sequential=True, **ARB)
     assert sent == ["a"] and [o["state"] for o in info.value.orders] == ["refused"]
-    assert a.orders(COIN) == [] and b.orders(COIN) == []
+    assert a.orders(COIN) == [] and b.ledger_orders(COIN) == []
+    check_refusals(a, info.value.orders)  # Hyperliquid keeps the refused order (REJECTED), Vest none
 
 
 async def test_thinner_venue_first(venues: tuple[PaperVenue, PaperVenue]) -> None:
@@ -349,7 +350,7 @@ async def test_refused_leg_unwinds_with_socket_clients(ws_venues: tuple[PaperVen
     b.starve_margin()
     result = await open_hedge(**legs(a, b), size=SIZE, **ARB)
     check_unwound(result, a, b)
-    assert len(placed_once(result, a, "long")) == 2 and b.orders(COIN) == []
+    assert len(placed_once(result, a, "long")) == 2 and placed_once(result, b, "short") == []
 
 
 async def test_a_socket_drop_as_the_unwind_leaves(ws_venues: tuple[PaperVenue, PaperVenue]) -> None:
