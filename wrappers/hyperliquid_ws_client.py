@@ -127,8 +127,10 @@ class HyperliquidWSClient(BaseWSClient):
             lookup_order=self._rest_order, fallback=self._fallback, stats=self.stats, max_age=self.max_age,
             recent_final=_RECENT_FINAL_ORDERS, label=self.LOG_NAME, logger=log,
         )
-        for state in (self._ctxs, self.books, self.state):
-            self.track(state)  # a lost socket may have missed messages: none of it is fresh
+        # a lost socket may have missed messages: none of it is fresh; and a REST ctx snapshot
+        # taken before the gap may be older than frames already served: it is read again
+        for state in (self._ctxs, self._rest_ctxs, self.books, self.state):
+            self.track(state)
 
     def __repr__(self) -> str:
         return f"HyperliquidWSClient(account={self.user[:8]}…, connected={self.connected}, topics={len(self.topics)})"

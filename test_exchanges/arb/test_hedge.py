@@ -24,21 +24,15 @@ from mpdex.arb import book_math as bm
 from mpdex.errors import BadRequest, InvalidOrder, NotSupported
 from mpdex.redact import short_address
 
-from .paper_venues import COIN, PaperVenue
-from .test_hedge_faults import ARB, SIZE, check_hedged, check_unwound, legs, placed_once, same_price
+from .paper_venues import COIN, DIALECTS, PAIRS, PAPER_CLASSES, PaperVenue
+from .test_hedge_faults import ARB, SIZE, check_hedged, check_refusals, check_unwound, legs, placed_once, same_price
 
 
 def record_sends(*venues: PaperVenue) -> list[str]:
     """Names of the venues in the order their orders leave the clients."""
     sent: list[str] = []
     for v in venues:
-        real = v.exchange.rest.post_order
-
-        async def post(body: Any, _v: PaperVenue = v, _real: Any = real, **kw: Any) -> Any:
-            sent.append(_v.name)
-            return await _real(body, **kw)
-
-        v.exchange.rest.post_order = post
+        v.watch_orders(lambda _name=v.name: sent.append(_name))
     return sent
 
 
@@ -65,8 +59,9 @@ async def test_hedge_result_is_what_the_ledgers_hold(venues: tuple[PaperVenue, P
         cid = result[leg]["orders"][0]["client_order_id"]
         assert cid == ledger["client_order_id"]
         sent = messages.index(f"arb send open {leg} {venue.name} {COIN} {result[leg]['side']} 0.01 cid={cid}")
-        who = short_address(venue.key.primary_address)
-        placed = next(i for i, m in enumerate(messages) if m.startswith(f"vest {who} order") and f"cid={cid} id=" in m)
+        who = short_address(venue.address)
+        placed = next(i for i, m in enumerate(messages)
+                      if m.startswith(f"{venue.DIALECT} {who} order") and f"cid={cid} id=" in m)
         assert sent < placed
 
 
@@ -87,7 +82,8 @@ async def test_sequential_first_leg_refused_sends_nothing_else(venues: tuple[Pap
     with pytest.raises(HedgeRefused) as info:
         await open_hedge(**legs(a, b), size=SIZE, sequential=True, **ARB)
     assert sent == ["a"] and [o["state"] for o in info.value.orders] == ["refused"]
-    assert a.orders(COIN) == [] and b.orders(COIN) == []
+    assert a.orders(COIN) == [] and b.ledger_orders(COIN) == []
+    check_refusals(a, info.value.orders)  # Hyperliquid keeps the refused order (REJECTED), Vest none
 
 
 async def test_thinner_venue_first(venues: tuple[PaperVenue, PaperVenue]) -> None:
@@ -136,12 +132,14 @@ async def test_preview_reads_and_sends_nothing(venues: tuple[PaperVenue, PaperVe
     assert preview["action"] == "open" and preview["send"] == "together" and preview["size"] == 0.01
     long_plan, short_plan = preview["legs"]
     assert (long_plan["venue"], long_plan["side"], long_plan["reduce_only"], long_plan["slippage"]) == ("a", "buy", False, 0.002)
-    assert (short_plan["venue"], short_plan["side"], short_plan["taker_fee"]) == ("b", "sell", 0.0001)
+    fee_a, fee_b = a.taker_fee(COIN), b.taker_fee(COIN)  # each venue's own rate, as its paper charges it
+    assert long_plan["taker_fee"] == float(fee_a)
+    assert (short_plan["venue"], short_plan["side"], short_plan["taker_fee"]) == ("b", "sell", float(fee_b))
     assert preview["crossing_bps"] is not None and preview["crossing_bps"] > 0
     assert preview["would_refuse"] is not None and "above the limit of 0 bps" in preview["would_refuse"]
     # one way, both taker legs: (fee x buy avg x size + fee x sell avg x size) / (buy avg x size)
     buy, sell = D(str(long_plan["avg_price"])), D(str(short_plan["avg_price"]))
-    fees = bm.bps(D("0.0001") * buy * SIZE + D("0.0001") * sell * SIZE, buy * SIZE)
+    fees = bm.bps(fee_a * buy * SIZE + fee_b * sell * SIZE, buy * SIZE)
     assert preview["fees_bps_one_way"] == float(fees)
     assert a.orders(COIN) == [] and b.orders(COIN) == []
     with pytest.raises(EntrySpreadExceeded):
@@ -200,29 +198,56 @@ async def test_a_leg_a_venue_would_refuse_refuses_the_hedge_before_anything_is_s
     a, b = venues
     same_price(a, b)
     await open_hedge(**legs(a, b), size=SIZE, **ARB)
-    b.halt(COIN)  # seen before sending: nothing goes out on either venue
-    with pytest.raises(HedgeRefused, match="short leg on b would be refused"):
+    # a halt the venue's client sees before sending (Vest's ticker says HALT; Hyperliquid's
+    # meta has no such flag, so its halt is met on arrival): nothing goes out on either venue
+    halted, leg = (b, "short") if b.HALT_SEEN_BEFORE_SENDING else (a, "long")
+    assert halted.HALT_SEEN_BEFORE_SENDING
+    halted.halt(COIN)
+    sent = record_sends(a, b)
+    with pytest.raises(HedgeRefused, match=f"{leg} leg on {halted.name} would be refused"):
         await close_hedge(**legs(a, b), size=SIZE, **ARB)
+    assert sent == []
     assert a.position(COIN) == SIZE and b.position(COIN) == -SIZE
-    assert len(a.orders(COIN)) == 1 and len(b.orders(COIN)) == 1  # only the opening orders
-    b.resume(COIN)
+    assert len(a.ledger_orders(COIN)) == 1 and len(b.ledger_orders(COIN)) == 1  # only the opening orders
+    halted.resume(COIN)
 
 
-async def test_legs_go_out_at_the_one_size_both_venues_sign() -> None:
+async def test_a_leg_below_a_venues_minimum_refuses_the_hedge_before_anything_is_sent(
+        venues: tuple[PaperVenue, PaperVenue]) -> None:
+    """Hyperliquid's $10 minimum: 0.0001 BTC at 97000 is $9.70, a size Vest accepts."""
+    a, b = venues
+    same_price(a, b)
+    small = D("0.0001")
+    refusing = [v for v in (a, b) if v.paper.markets[v.symbol(COIN)].min_notional > small * 97000]
+    sent = record_sends(a, b)
+    if not refusing:  # both venues take it: the hedge opens at that size
+        check_hedged(await open_hedge(**legs(a, b), size=small, **ARB), a, b, small)
+        return
+    first = refusing[0]
+    with pytest.raises(HedgeRefused, match=f"leg on {first.name} would be refused.*minimum"):
+        await open_hedge(**legs(a, b), size=small, **ARB)
+    assert sent == [] and a.ledger_orders(COIN) == [] and b.ledger_orders(COIN) == []
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=["-".join(p) for p in PAIRS])
+async def test_legs_go_out_at_the_one_size_both_venues_sign(pair: tuple[str, str]) -> None:
     import dataclasses
 
-    from mpdex.paper import PaperVest
-
-    from .paper_venues import open_vest
-
-    coarse = tuple(dataclasses.replace(m, size_decimals=3) if m.symbol == "BTC-PERP" else m for m in PaperVest.MARKETS)
-    async with open_vest("a", 1) as a, open_vest("b", 2, markets=coarse) as b:  # BTC steps 0.0001 and 0.001
+    dialect_a, dialect_b = pair
+    coarse = None
+    if dialect_a == dialect_b:  # one dialect twice: b's BTC gets a step 10 x coarser
+        coarse = tuple(dataclasses.replace(m, size_decimals=m.size_decimals - 1) if m.base == COIN else m
+                       for m in PAPER_CLASSES[dialect_b].MARKETS)
+    async with DIALECTS[dialect_a]("a", 1) as a, DIALECTS[dialect_b]("b", 2, markets=coarse) as b:
         same_price(a, b)
-        result = await open_hedge(**legs(a, b), size="0.0015", **ARB)
-        assert result["status"] == "hedged"
-        assert a.position(COIN) == D("0.001") and b.position(COIN) == -D("0.001")  # no repair order needed
-        assert len(a.orders(COIN)) == 1 and len(b.orders(COIN)) == 1
-        assert any("both legs go out at 0.001" in n for n in result["notes"])
+        fine, step = sorted((a.size_step(COIN), b.size_step(COIN)))
+        assert step >= 10 * fine  # e.g. Vest's 0.0001 against Hyperliquid's 0.00001
+        size, common = 15 * step + 5 * fine, 15 * step  # on the fine grid only; both sign 15 steps
+        result = await open_hedge(**legs(a, b), size=size, **ARB)
+        check_hedged(result, a, b, common)  # no repair order needed
+        assert len(placed_once(result, a, "long")) == 1 and len(placed_once(result, b, "short")) == 1
+        (note,) = [n for n in result["notes"] if "both legs go out at" in n]
+        assert D(note.rsplit(" ", 1)[1]) == common
 
 
 async def test_hedge_imbalance_reports_sides(venues: tuple[PaperVenue, PaperVenue]) -> None:
@@ -254,7 +279,10 @@ async def test_bad_input_is_refused_before_anything_is_sent(venues: tuple[PaperV
     assert sent == []
     # two exchanges of the same venue name get distinct labels
     plan = plan_close(long=(a.exchange, COIN), short=(b.exchange, COIN))
-    assert (plan.long.venue, plan.short.venue) == ("vest[long]", "vest[short]")
+    if a.DIALECT == b.DIALECT:
+        assert (plan.long.venue, plan.short.venue) == (f"{a.DIALECT}[long]", f"{b.DIALECT}[short]")
+    else:
+        assert (plan.long.venue, plan.short.venue) == (a.DIALECT, b.DIALECT)
 
 
 class NoClientIds:
@@ -322,7 +350,24 @@ async def test_refused_leg_unwinds_with_socket_clients(ws_venues: tuple[PaperVen
     b.starve_margin()
     result = await open_hedge(**legs(a, b), size=SIZE, **ARB)
     check_unwound(result, a, b)
-    assert len(placed_once(result, a, "long")) == 2 and b.orders(COIN) == []
+    assert len(placed_once(result, a, "long")) == 2 and placed_once(result, b, "short") == []
+
+
+async def test_a_socket_drop_as_the_unwind_leaves(ws_venues: tuple[PaperVenue, PaperVenue]) -> None:
+    a, b = ws_venues
+    same_price(a, b)
+    b.starve_margin()
+    a.inject("ws_drop", nth=2)  # a's sockets drop as its unwind order leaves
+    result = await open_hedge(**legs(a, b), size=SIZE, **ARB)
+    check_unwound(result, a, b)
+    assert [(x["purpose"], x["state"]) for x in result["long"]["orders"]] == [("open", "filled"), ("unwind", "filled")]
+    assert len(placed_once(result, a, "long")) == 2 and placed_once(result, b, "short") == []
+    for _ in range(100):  # the dropped sockets come back
+        if a.paper.stats["ws_connects"] >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert a.paper.stats["ws_connects"] >= 2
+    assert (await hedge_imbalance(**legs(a, b)))["balanced"] is True  # positions read after the drop agree
 
 
 async def test_each_leg_carries_the_slippage_cap(venues: tuple[PaperVenue, PaperVenue]) -> None:
@@ -330,8 +375,9 @@ async def test_each_leg_carries_the_slippage_cap(venues: tuple[PaperVenue, Paper
     same_price(a, b)
     result = await open_hedge(**legs(a, b), size=SIZE, slippage="0.001", **ARB)
     check_hedged(result, a, b)
-    # the caps the venues signed: 97000 x 1.001 = 97097.0 (buy), 97000 x 0.999 = 96903.0 (sell)
-    assert a.orders(COIN)[0]["limit_price"] == "97097.0" and b.orders(COIN)[0]["limit_price"] == "96903.0"
+    # the caps the venues signed: 97000 x 1.001 = 97097 (buy), 97000 x 0.999 = 96903 (sell), on
+    # both grids (Vest: 0.1; Hyperliquid: 5 significant figures)
+    assert a.orders(COIN)[0]["limit_price"] == D("97097") and b.orders(COIN)[0]["limit_price"] == D("96903")
     # a cap the book cannot fill within is the venue's refusal: nothing stays open
     a.set_price(COIN, "97000.0")
     b.set_price(COIN, "97000.0")

@@ -69,6 +69,24 @@ async def test_marks_are_streamed_marks_not_mids_and_stale_data_falls_back_to_re
         await client.close()
 
 
+async def test_after_a_lost_socket_the_rest_fallback_is_read_again_never_an_older_answer():
+    async with HLLikeServer() as server:
+        rest = FakeHLRest()
+        rest.marks["BTC"] = "99000.0"
+        server.marks["BTC"] = "100123.0"
+        client = await start_client(server, rest, reconnect_min=2.0, reconnect_max=2.0)  # stays down after a drop
+        assert await client.get_mark_price("BTC") == 99000.0  # REST until the first frame
+        assert await eventually(lambda: (client.asset_ctx("BTC") or {}).get("markPx") == "100123.0")
+        assert await client.get_mark_price("BTC") == 100123.0
+        await server.drop_all()
+        assert await eventually(lambda: not client.connected)
+        rest.marks["BTC"] = "100500.0"
+        # the frame came over the lost socket: not served; the REST answer from before it is
+        # older still: not served either — REST is read again
+        assert await client.get_mark_price("BTC") == 100500.0 and rest.count("meta_and_asset_ctxs") == 2
+        await client.close()
+
+
 async def test_books_are_held_per_holder_and_released(caplog: pytest.LogCaptureFixture):
     async with HLLikeServer() as server:
         rest = FakeHLRest()
