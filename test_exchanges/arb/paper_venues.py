@@ -191,8 +191,7 @@ class PaperVenue(abc.ABC):
         self._on_lookup.append(fn)
 
     def inject(self, fault: str, *, nth: int = 1) -> None:
-        if fault in self.NOT_INJECTABLE:
-            pytest.skip(f"{fault} cannot be injected on the {self.DIALECT} paper: {self.NOT_INJECTABLE[fault]}")
+        assert fault not in self.NOT_INJECTABLE, f"{fault} cannot be injected on the {self.DIALECT} paper"
         FAULTS[fault](self, nth)
 
     def _order_leaving(self) -> None:
@@ -415,3 +414,20 @@ DIALECTS: dict[str, Callable[..., contextlib.AbstractAsyncContextManager[PaperVe
 }
 #: venue pairs every arb test runs over: (long venue "a", short venue "b")
 PAIRS = [("vest", "vest"), ("vest", "hyperliquid"), ("hyperliquid", "vest")]
+#: dialect name -> its test class (what it can inject)
+VENUE_CLASSES: dict[str, type[PaperVenue]] = {"vest": VestVenue, "hyperliquid": HyperliquidVenue}
+
+
+def fault_cases(faults: list[str], legs: tuple[str, ...]) -> list[Any]:
+    """``(pair, leg, fault)`` for every pair and faulted leg whose dialect can express the
+    fault (``NOT_INJECTABLE`` says why one cannot): such a case is not generated at all,
+    rather than generated and skipped."""
+
+    cases = []
+    for pair in PAIRS:
+        for leg in legs:
+            dialect = pair[0] if leg == "long" else pair[1]
+            for fault in faults:
+                if fault not in VENUE_CLASSES[dialect].NOT_INJECTABLE:
+                    cases.append(pytest.param(pair, leg, fault, id=f"{'-'.join(pair)}-{leg}-{fault}"))
+    return cases

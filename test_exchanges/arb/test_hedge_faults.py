@@ -14,7 +14,7 @@ import pytest
 
 from mpdex.arb import HedgeRefused, NakedExposure, open_hedge
 
-from .paper_venues import COIN, HOLD_EVERY_READ, RECONCILE, PaperVenue
+from .paper_venues import COIN, HOLD_EVERY_READ, RECONCILE, PaperVenue, fault_cases
 
 SIZE = D("0.01")
 ARB: dict[str, Any] = {"reconcile_timeout": RECONCILE, "poll_interval": 0.05, "unwind_backoff": 0.05,
@@ -79,8 +79,8 @@ PLACED_AFTER_ALL = ["lost_then_outage"]
 NOT_PLACED = ["refusal", "5xx_outage", "429_long", "429_outage", "timeout_outage"]
 
 
-@pytest.mark.parametrize("leg", ["long", "short"])
-@pytest.mark.parametrize("fault", ABSORBED + PLACED_AFTER_ALL)
+@pytest.mark.parametrize(("venues", "leg", "fault"), fault_cases(ABSORBED + PLACED_AFTER_ALL, ("long", "short")),
+                         indirect=["venues"])
 async def test_fault_on_one_leg_still_hedges(venues: tuple[PaperVenue, PaperVenue], fault: str, leg: str,
                                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "mpdex.transport")
@@ -103,8 +103,7 @@ async def test_fault_on_one_leg_still_hedges(venues: tuple[PaperVenue, PaperVenu
     assert any(faulted.ORDER_REQUEST in r.getMessage() for r in caplog.records if r.name == "mpdex.transport")
 
 
-@pytest.mark.parametrize("leg", ["long", "short"])
-@pytest.mark.parametrize("fault", NOT_PLACED)
+@pytest.mark.parametrize(("venues", "leg", "fault"), fault_cases(NOT_PLACED, ("long", "short")), indirect=["venues"])
 async def test_fault_on_one_leg_unwinds_the_other(venues: tuple[PaperVenue, PaperVenue], fault: str, leg: str) -> None:
     a, b = venues
     same_price(a, b)
@@ -147,8 +146,9 @@ UNWIND_RECOVERS = ["5xx", "429", "lost_response", "timeout", "lost_then_outage"]
 UNWIND_RETRIED = ["5xx_outage", "429_long", "429_outage", "timeout_outage"]
 
 
-@pytest.mark.parametrize("fault", UNWIND_RECOVERS + UNWIND_RETRIED)
-async def test_fault_on_the_unwind(venues: tuple[PaperVenue, PaperVenue], fault: str) -> None:
+@pytest.mark.parametrize(("venues", "leg", "fault"), fault_cases(UNWIND_RECOVERS + UNWIND_RETRIED, ("long",)),
+                         indirect=["venues"])
+async def test_fault_on_the_unwind(venues: tuple[PaperVenue, PaperVenue], leg: str, fault: str) -> None:
     a, b = venues
     same_price(a, b)
     b.starve_margin()
