@@ -122,11 +122,16 @@ class ActionSigning:
     nonces: NonceSource
     vault_address: str | None
     is_mainnet: bool
+    #: orders carry ``expiresAfter = nonce + order_expiry_ms``: a copy delayed past it can
+    #: never land, so "not found" after it proves the order was never placed
+    order_expiry_ms: int | None = None
 
-    def body(self, action: Mapping[str, Any]) -> dict[str, Any]:
+    def body(self, action: Mapping[str, Any], *, expiring: bool = False) -> dict[str, Any]:
         nonce = self.nonces.next()
-        signature = self.signer.sign_l1(action, nonce, vault_address=self.vault_address, is_mainnet=self.is_mainnet)
-        return exchange_body(action, nonce, signature, vault_address=self.vault_address)
+        expires = nonce + self.order_expiry_ms if expiring and self.order_expiry_ms is not None else None
+        signature = self.signer.sign_l1(action, nonce, vault_address=self.vault_address, expires_after=expires,
+                                        is_mainnet=self.is_mainnet)
+        return exchange_body(action, nonce, signature, vault_address=self.vault_address, expires_after=expires)
 
 
 def order_action_for(plan: OrderPlan, market: HyperliquidMarket, cloid: str,
@@ -166,7 +171,7 @@ class HyperliquidOrderWire:
         self.body: dict[str, Any] | None = None
 
     def _build(self) -> dict[str, Any]:
-        self.body = self.signing.body(order_action_for(self.plan, self.market, self.cid, self.builder))
+        self.body = self.signing.body(order_action_for(self.plan, self.market, self.cid, self.builder), expiring=True)
         self.nonce = self.body["nonce"]
         return self.body
 

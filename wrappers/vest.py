@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from mpdex.clock import now_ms
-from mpdex.config import positive_int
+from mpdex.config import check_seconds, positive_int
 from mpdex.errors import (
     BadRequest,
     ConfigError,
@@ -52,7 +52,14 @@ from .base_ws_pool import let_go
 from .vest_auth import VestSigner
 from .vest_keys import VestKey, make_vest_key
 from .vest_markets import SymbolResolver, VestMarket, parse_markets, with_status
-from .vest_orders import VestOrderWire, build_cancel_body, build_order_body, check_client_id, market_rules
+from .vest_orders import (
+    CLOCK_AHEAD_MS,
+    VestOrderWire,
+    build_cancel_body,
+    build_order_body,
+    check_client_id,
+    market_rules,
+)
 from .vest_reads import KLINE_INTERVALS, VestReads
 from .vest_register import register as register_signer
 from .vest_rest import DEFAULT_RECV_WINDOW, VestRestClient
@@ -89,6 +96,9 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
       ``order_queue_wait`` seconds an order or cancel may wait for its rate-limit slot
                           (default: ``recv_window``); past that it is refused locally with
                           ``RateLimitExceeded`` — nothing is signed or sent
+      ``server_clock_skew`` seconds Vest's clock may trail ours (default 1.0: it refuses a
+                          ``time`` more than 1 s ahead of it); with the two above it makes
+                          ``order_validity``, after which a signed order can no longer land
       ``timeout``         seconds per REST read; ``order_timeout`` per signed-POST attempt
       ``rate_limits``     ``{"public"|"private"|"order": (rate, burst)}``
       ``retry``           ``mpdex.transport.RetryPolicy``
@@ -125,6 +135,7 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
         confirm_timeout: float = 2.0,
         recv_window: int = DEFAULT_RECV_WINDOW,
         order_queue_wait: float | None = None,
+        server_clock_skew: float = CLOCK_AHEAD_MS / 1000,
         timeout: float = 10.0,
         order_timeout: float = 2.0,
         rate_limits: Mapping[str, tuple[float, float]] | None = None,
@@ -159,6 +170,11 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
             raise ConfigError("order_queue_wait must be a number of seconds >= 0")
         #: a signed request whose rate-limit slot is further away than this is refused locally
         self.order_queue_wait = float(order_queue_wait) if order_queue_wait is not None else recv_window / 1000
+        self.server_clock_skew = check_seconds(server_clock_skew, "server_clock_skew", allow_zero=True)
+        # signed at most order_queue_wait after the call; Vest accepts it while its clock is at
+        # most recvWindow past the signed time, and refuses a time more than 1 s ahead of its
+        # clock, so its clock trails ours by at most that much
+        self.order_validity = self.order_queue_wait + recv_window / 1000 + self.server_clock_skew
         self.use_ws = bool(use_ws)
         if isinstance(ws_max_age, bool) or not isinstance(ws_max_age, (int, float)) or not ws_max_age > 0:
             raise ConfigError("ws_max_age must be a positive number of seconds")

@@ -8,10 +8,14 @@
 * ``ExchangeError`` → ``refused``: nothing was placed.
 * ``NetworkError`` / ``OrderStateUnknown`` / anything unexpected / running past
   ``order_timeout`` → unknown: ``get_order(client_order_id=…)`` is polled until
-  ``reconcile_timeout``. Found → its fill; never found and the last read to the bound says
-  ``OrderNotFound`` → ``absent``; otherwise ``unresolved``. **The order is never sent
-  again**: a retry is the caller's decision, with a new client order id, and only after
-  ``refused`` / ``absent``.
+  ``reconcile_timeout`` — and, when the venue declares ``order_validity`` (the time after
+  which nothing a ``create_order`` call signed can still be accepted), at least until that
+  much time has passed since the call. Found → its fill. Never found by a read made after
+  the validity ended → ``absent`` (a proof: the order cannot land any more). Not found but
+  no such proof (the venue declares no validity, or the last read failed) → ``unresolved``:
+  "not found yet" is never taken for "never placed". **The order is never sent again**: a
+  retry is the caller's decision, with a new client order id, and only after ``refused`` /
+  ``absent``.
 """
 from __future__ import annotations
 
@@ -132,27 +136,33 @@ def _is_open(status: Any) -> bool:
     return str(status or "").upper() in OPEN_STATUSES
 
 
-async def _poll(att: Attempt, s: Settings) -> None:
+async def _poll(att: Attempt, s: Settings, called_at: float) -> None:
     """Read the order by client order id until it is final or the bound passes; an order
-    still open at the bound is cancelled and read once more."""
+    still open at the bound is cancelled and read once more. ``called_at`` is when the
+    ``create_order`` call began (monotonic)."""
     leg, cid = att.leg, att.client_order_id
     if cid is None:
         att.state = "unresolved"
         att.error = (att.error or "") + " | the venue gave no client order id: the outcome cannot be reconciled"
         return
-    deadline = s.clock.monotonic() + s.reconcile_timeout
+    validity = getattr(leg.exchange, "order_validity", None)
+    landing_ends = called_at + validity if isinstance(validity, (int, float)) else None
+    deadline = max(s.clock.monotonic() + s.reconcile_timeout, landing_ends or 0.0)
+    proof = False  # a read that began after the order could no longer land, and found nothing
     delay = s.poll_interval
     last: str = "none"
     ever_found = False
     rec: OrderRecord | None = None
     while True:
         remaining = deadline - s.clock.monotonic()
+        read_at = s.clock.monotonic()
         try:
             rec = await _bounded(venue_api.get_order(leg.exchange, cid), max(remaining, s.poll_interval))
             last = "found"
             ever_found = True
         except OrderNotFound:
             last = "absent"
+            proof = landing_ends is not None and read_at >= landing_ends
         except NotSupported:
             att.state = "unresolved"
             att.error = (att.error or "") + " | the venue cannot look orders up: the outcome cannot be reconciled"
@@ -168,10 +178,16 @@ async def _poll(att: Attempt, s: Settings) -> None:
             break
         await s.sleep(min(delay, remaining))
         delay = min(delay * 2, 0.5)
-    if last == "absent" and not ever_found:
+    if last == "absent" and not ever_found and proof:
         att.state = "absent"
-        log.warning("arb %s: not found by client order id within %.3gs: it was not placed", att.tag(),
-                    s.reconcile_timeout)
+        log.warning("arb %s: not found by client order id %.3gs after the call, when it could no longer land: "
+                    "it was not placed", att.tag(), s.clock.monotonic() - called_at)
+        return
+    if last == "absent" and not ever_found:
+        att.state = "unresolved"
+        att.error = (att.error or "") + (" | not found by client order id, but the venue declares no time after "
+                                         "which the order can no longer land: not found is no proof")
+        log.error("arb %s: not found, outcome UNRESOLVED (the venue sets no order validity)", att.tag())
         return
     if last == "found" and rec is not None:
         await _cancel_rest(att, rec, s)
@@ -208,6 +224,7 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
     att = Attempt(leg, purpose, side, size, reduce_only, slippage)
     att.client_order_id = _client_id(leg)
     log.info("arb send %s", att.tag())
+    called_at = settings.clock.monotonic()
     try:
         result = await _bounded(
             leg.exchange.create_order(leg.symbol, side, float(size), None, "market", is_reduce_only=reduce_only,
@@ -226,7 +243,7 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
         if cid is not None and att.client_order_id is None:
             att.client_order_id = str(cid)
         log.warning("arb %s: outcome unknown (%s); reconciling by client order id", att.tag(), att.error)
-        await _poll(att, settings)
+        await _poll(att, settings, called_at)
         log.info("arb %s: reconciled -> %s filled=%s", att.tag(), att.state, att.filled)
         return att
     att.order = result
@@ -237,13 +254,13 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
         att.fee = dec(result["fee"])
     sent = dec(result["size"]) if result.get("size") else size
     if _is_open(result.get("status")):
-        await _poll(att, settings)
+        await _poll(att, settings, called_at)
     elif result.get("filled_size") is not None:
         _settle_state(att, dec(result["filled_size"]), sent)
     elif str(result.get("status", "")).upper() == "FILLED":
         _settle_state(att, sent, sent)
     else:
-        await _poll(att, settings)
+        await _poll(att, settings, called_at)
     log.info("arb %s: %s filled=%s avg=%s", att.tag(), att.state, att.filled, att.avg_price)
     return att
 

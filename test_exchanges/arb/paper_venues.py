@@ -59,12 +59,14 @@ FAST_RETRY = RetryPolicy(backoff_base=0.05)
 #: order is valid 0.4 s (recv_window), one POST attempt waits 0.15 s (a loaded loop of two
 #: venues and two clients can take 0.1 s to answer: a shorter wait turns refusals into
 #: unknowns), a read 0.2 s.
-VEST_CLIENT: dict[str, Any] = {"recv_window": 400, "order_timeout": 0.15, "timeout": 0.2, "retry": FAST_RETRY}
+VEST_CLIENT: dict[str, Any] = {"recv_window": 400, "order_timeout": 0.15, "timeout": 0.2, "retry": FAST_RETRY,
+                               "server_clock_skew": 0.05}  # one machine: the paper's clock is ours
 #: the same bounds for the Hyperliquid client: one POST attempt waits 0.15 s, the same signed
 #: bytes are resent for at most 0.4 s while their fate is unknown, a read waits 0.2 s (its
 #: rate limits stay the real ones: after a 429 the weight budget refills from one token)
 HYPERLIQUID_CLIENT: dict[str, Any] = {"resend_window": 0.4, "order_timeout": 0.15, "timeout": 0.2,
-                                      "retry": FAST_RETRY}
+                                      "retry": FAST_RETRY, "order_expiry": 0.5, "order_queue_wait": 0.4,
+                                      "server_clock_skew": 0.05}
 #: socket-backed clients reconnect after a drop within 0.05..0.4 s (instead of ~1 s)
 WS_OPTIONS: dict[str, Any] = {"reconnect_min": 0.05, "reconnect_max": 0.4}
 #: what the arb layer needs to match: reconciling for longer than the client may still send

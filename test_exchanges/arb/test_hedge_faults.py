@@ -209,6 +209,38 @@ async def test_unwind_whose_outcome_stays_unknown_is_naked_and_never_resent(
     assert "may hold up to 0.01 BTC more short than counted" in str(info.value)
 
 
+class NoValidity:
+    """A venue that sets no time after which a signed order can no longer land (ccxt's
+    venues, a third-party wrapper): "not found" after an unknown outcome proves nothing."""
+
+    order_validity = None
+
+    def __init__(self, exchange: Any) -> None:
+        self._exchange = exchange
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._exchange, name)
+
+
+async def test_not_found_is_no_proof_without_an_order_validity(venues: tuple[PaperVenue, PaperVenue]) -> None:
+    """The same outage that ends ``absent`` → ``unwound`` on a venue with a validity window
+    ends ``unresolved`` → ``naked`` on one without: the order might still land later, so the
+    executor neither pretends it was never placed nor unwinds the other leg on that guess —
+    it reports both venues' possible exposure for a person to settle."""
+    a, b = venues
+    same_price(a, b)
+    b.inject("5xx_outage")  # the short order never reaches the book; the client gives up
+    with pytest.raises(NakedExposure) as info:
+        await open_hedge(long=(a.exchange, COIN, "a"), short=(NoValidity(b.exchange), COIN, "b"), size=SIZE, **ARB)
+    b.clear_faults()
+    result = info.value.result
+    assert result["short"]["state"] == "unresolved" and "no proof" in (result["short"]["orders"][0]["error"] or "")
+    assert b.position(COIN) == 0 and b.ledger_orders(COIN) == []  # it was not placed, and not sent again
+    assert a.position(COIN) == SIZE and len(a.ledger_orders(COIN)) == 1  # held, as reported
+    assert [(e["venue"], e["side"], e["size"], e["certain"]) for e in info.value.exposures] == [
+        ("a", "long", 0.01, False), ("b", "short", 0.01, False)]
+
+
 async def test_partial_fill_reduces_the_larger_leg(venues: tuple[PaperVenue, PaperVenue]) -> None:
     a, b = venues
     same_price(a, b)

@@ -35,11 +35,12 @@ async def test_market_order_body_is_exact_signed_by_the_agent_and_equal_to_the_s
     action = {"type": "order", "orders": [{"a": 0, "b": True, "p": "100500", "s": "0.001", "r": False,
                                            "t": {"limit": {"tif": "Ioc"}}, "c": CLOID7}], "grouping": "na"}
     body = orjson.loads(raw)
+    # every order expires 10 s after its nonce: a copy delayed past that can never land
     assert body == {"action": action, "nonce": T0, "signature": body["signature"], "vaultAddress": None,
-                    "expiresAfter": None}
+                    "expiresAfter": T0 + 10_000}
     assert raw == orjson.dumps(body)  # canonical key order on the wire, as signed
     assert _recover(body) == AGENT
-    sdk = sdk_signing.sign_l1_action(eth_account.Account.from_key(AGENT_KEY), action, None, T0, None, True)
+    sdk = sdk_signing.sign_l1_action(eth_account.Account.from_key(AGENT_KEY), action, None, T0, T0 + 10_000, True)
     assert body["signature"] == sdk  # the official SDK signs the same action identically
     assert (res["id"], res["client_order_id"], res["status"], res["order_type"]) == ("1000", CLOID7, "FILLED", "market")
     assert (res["size"], res["price"], res["filled_size"], res["avg_price"]) == (0.001, 100500.0, 0.001, 100500.0)
@@ -258,3 +259,14 @@ async def test_an_opening_order_below_10_dollars_is_refused_before_signing(http,
         await ex.create_order("ETH", "sell", "0.0021")
     assert fake.exchange_posts == []
     await ex.close()
+
+
+async def test_order_validity_covers_the_slot_wait_the_expiry_and_the_clock_skew(http, clock):
+    fake = FakeHyperliquid(http)
+    ex = await make_exchange(http, clock, fake, order_queue_wait=1.0, order_expiry=6.0, server_clock_skew=0.5)
+    assert ex.order_validity == 1.0 + 6.0 + 0.5
+    await ex.create_order("BTC", "buy", "0.001")
+    assert orjson.loads(fake.exchange_posts[0])["expiresAfter"] == orjson.loads(fake.exchange_posts[0])["nonce"] + 6000
+    await ex.close()
+    with pytest.raises(E.ConfigError, match="order_expiry"):
+        await make_exchange(http, clock, fake, resend_window=4.0, order_expiry=3.0)

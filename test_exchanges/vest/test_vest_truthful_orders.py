@@ -188,3 +188,9 @@ def test_realized_pnl_is_price_pnl_without_vests_fees_and_funding():
     assert parse_order(opening)["realized_pnl"] == 0.0 and parse_order(opening)["fee"] == 0.173755
     closing = dict(opening, realizedPnl="4.870000", fees="0.110000", settledFunding="-0.020000")
     assert parse_order(closing)["realized_pnl"] == 5.0  # 4.87 + 0.11 fee − (−0.02) funding paid
+
+
+async def test_order_validity_is_the_time_after_which_a_signed_order_cannot_land(http, clock):
+    ex = await make_exchange(http, clock, recv_window=5000, order_queue_wait=2.0)
+    assert ex.order_validity == 2.0 + 5.0 + 1.0  # slot wait + recvWindow + Vest's 1 s clock tolerance
+    await ex.close()
