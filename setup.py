@@ -60,6 +60,9 @@ setup(
         "websockets>=15,<18",
         "coincurve>=20,<22",
         "pycryptodome>=3.19,<4",
+        # keccak in C, 6x faster than pycryptodome's (a third of the signing time); wheels
+        # exist for Linux x86_64/aarch64 only, elsewhere pycryptodome's keccak is used
+        'safe-pysha3>=1.0.7,<2; sys_platform == "linux" and (platform_machine == "x86_64" or platform_machine == "aarch64")',
         "orjson>=3.9,<4",
         "msgpack>=1.0.5,<2",
     ],

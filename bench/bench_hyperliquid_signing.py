@@ -5,7 +5,8 @@
 Both sides do the same work per order, with the key parsed once: build the order wire and the
 ``order`` action (BTC, Gtc, with a cloid) and sign it as an L1 action. Ours goes through
 ``wrappers.hyperliquid_wire`` (from Decimals) and ``HyperliquidSigner.sign_l1`` (which also
-re-parses the action canonically, msgpack, pycryptodome keccak, cached coincurve key); the
+re-parses the action canonically, msgpack, keccak from
+safe-pysha3 where installed (else pycryptodome; the backend is printed), cached coincurve key); the
 reference uses the SDK's ``order_request_to_order_wire`` / ``order_wires_to_order_action``
 (from floats) and ``hyperliquid.utils.signing.sign_l1_action`` (eth-account). Actions and
 signatures are checked equal first, so two correct implementations are compared.
@@ -30,6 +31,7 @@ import eth_account
 from hyperliquid.utils.signing import order_request_to_order_wire, order_wires_to_order_action, sign_l1_action
 from hyperliquid.utils.types import Cloid
 
+from mpdex.evm import KECCAK_BACKEND
 from wrappers.hyperliquid_auth import HyperliquidSigner
 from wrappers.hyperliquid_wire import cloid_for_client_id, limit_type, order_action, order_wire
 
@@ -71,6 +73,7 @@ def main() -> None:
         assert ours(signer, i) == reference(wallet, i), "implementations disagree"
     fast = median_us(lambda i: ours(signer, i), n)
     slow = median_us(lambda i: reference(wallet, i), n)
+    print(f"keccak backend: {KECCAK_BACKEND}")
     print(f"HyperliquidSigner path: median {fast:8.1f} µs per signed order action  (n={n})")
     print(f"official SDK path:      median {slow:8.1f} µs per signed order action  (n={n})")
     print(f"ratio: {slow / fast:.1f}x faster   goal: <= 60 µs and >= 3x -> "

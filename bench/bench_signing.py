@@ -29,6 +29,7 @@ from eth_abi import encode as eth_abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from mpdex.evm import KECCAK_BACKEND
 from mpdex.precision import fmt_fixed
 from wrappers.vest import build_order_body
 from wrappers.vest_auth import ORDER_TYPES, VestSigner, keccak256
@@ -77,6 +78,7 @@ def main() -> None:
         assert ours(signer, i)["signature"] == reference(account, i)["signature"], "implementations disagree"
     fast = median_us(lambda i: ours(signer, i), n)
     slow = median_us(lambda i: reference(account, i), n)
+    print(f"keccak backend: {KECCAK_BACKEND}")
     print(f"VestSigner path:  median {fast:8.1f} µs per signed order body  (n={n})")
     print(f"eth-account path: median {slow:8.1f} µs per signed order body  (n={n})")
     print(f"ratio: {slow / fast:.1f}x faster   goal: <= 60 µs and >= 3x -> "
