@@ -37,6 +37,7 @@ from .modules import (
     MODULES,
     OPTIONAL_MODULES,
     REQUIRED,
+    SPREAD_COINS,
     option_table,
 )
 
@@ -253,7 +254,16 @@ def _cross_check_arb(parser: argparse.ArgumentParser, args: argparse.Namespace, 
     ):
         if given_it:
             parser.error(f"{flag} does not apply to --module {module}: {fix}")
-    names: list[str] = list(args.exchanges or []) if module == "spread" else [args.long, args.short]
+    if module == "spread":
+        if not args.exchanges:
+            papers = [n for n in exchange_factory.implemented_venues() if exchange_factory.venue(n).paper]
+            if not args.paper:
+                parser.error("--module spread needs --exchanges A,B (the live venues to compare; with --paper it "
+                             f"defaults to every paper venue: {','.join(papers)})")
+            args.exchanges = papers
+        if not args.coins:
+            args.coins = list(SPREAD_COINS)
+    names: list[str] = list(args.exchanges) if module == "spread" else [args.long, args.short]
     if module == "spread":
         if len(names) < 2:
             parser.error("--module spread compares venues: give --exchanges with at least two, e.g. --exchanges A,B")

@@ -52,7 +52,8 @@ MODULES: dict[str, str] = {
     "funding": "current funding rate of --coin and its last --limit (default 10) entries",
     "register": "create a signing key, sign its registration with your primary wallet key "
     "(from the venue's environment variable or a hidden prompt) and write the keys file (mode 0600)",
-    "spread": "cross-venue table, refreshed in place: --exchanges A,B --coins BTC,ETH [--amount SIZE] "
+    "spread": "cross-venue table, refreshed in place: --exchanges A,B (with --paper: every paper venue) "
+    "[--coins BTC,ETH] [--amount SIZE] "
     "[--interval S] [--once]: each venue's prices for the size, funding per hour, fee, book age, and the "
     "net edge of every long/short pair",
     "hedge": "open a hedge: --coin, --long VENUE, --short VENUE, --amount [--slippage] [--max-spread-bps] "
@@ -90,7 +91,6 @@ MODULE_OPTIONS: dict[str, tuple[str, ...]] = {
                 "strict"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "spread": ("exchanges", "coins"),
     "hedge": ("coin", "long", "short", "amount"),
     "unhedge": ("coin", "long", "short"),
     "order": ("coin", "side", "amount"),
@@ -103,6 +103,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 #: seconds between two refreshes of the spread table
 SPREAD_INTERVAL = 2.0
+#: the coins ``spread`` compares when ``--coins`` is not given
+SPREAD_COINS = ("BTC", "ETH")
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,10 @@ def option_table(spec: VenueSpec) -> dict[str, Option]:
         "force": Option(("--force",), "register", {"action": "store_true", "help": "replace an existing keys file"}),
         "exchanges": Option(("--exchanges",), "arbitrage", {
             "type": _venue_list, "metavar": "A,B",
-            "help": f"spread: the venues to compare, comma-separated ({', '.join(implemented)})"}),
+            "help": f"spread: the venues to compare, comma-separated ({', '.join(implemented)}); "
+                    "with --paper the default is every venue that has a paper exchange"}),
         "coins": Option(("--coins",), "arbitrage",
-                        {"type": _coin_list, "metavar": "C1,C2", "help": "spread: coins, comma-separated (BTC,ETH)"}),
+                        {"type": _coin_list, "metavar": "C1,C2", "help": f"spread: coins, comma-separated (default {','.join(SPREAD_COINS)})"}),
         "interval": Option(("--interval",), "arbitrage", {
             "type": float, "metavar": "SECONDS", "help": f"spread: seconds between refreshes (default {SPREAD_INTERVAL:g})"}),
         "once": Option(("--once",), "arbitrage", {"action": "store_true", "help": "spread: one snapshot, then exit"}),

@@ -126,7 +126,7 @@ def test_modules_are_in_the_help_and_each_shows_only_its_options(use, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--module", "spread", "--coins", "BTC"], "--module spread needs --exchanges"),
+        (["--module", "spread", "--coins", "BTC"], "--module spread needs --exchanges A,B (the live venues"),
         (["--module", "spread", "--exchanges", "vest", "--coins", "BTC"], "at least two"),
         (["--module", "spread", "--exchanges", "vest,vest", "--coins", "BTC"], "named twice"),
         (["--module", "spread", "--exchanges", "vest,nope", "--coins", "BTC"], "unknown exchange 'nope'"),
@@ -152,6 +152,17 @@ def test_usage_errors_exit_2(use, argv, message, capsys):
         arguments.parse_args(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_spread_on_paper_defaults_to_every_paper_venue_and_btc_eth(use, monkeypatch):
+    args = arguments.parse_args(["--paper", "--module", "spread", "--once"])
+    papers = [n for n in exchange_factory.implemented_venues() if exchange_factory.venue(n).paper]
+    assert "vest" in papers and "vest2" in papers
+    assert (args.exchanges, args.coins) == (papers, ["BTC", "ETH"])
+    args = arguments.parse_args(["--paper", "--module", "spread", "--exchanges", "vest,vest2", "--coins", "SOL"])
+    assert (args.exchanges, args.coins) == (["vest", "vest2"], ["SOL"])  # what is given wins
+    monkeypatch.setitem(exchange_factory.VENUES, "vest2", vest2_spec(paper=None))  # type: ignore[arg-type]
+    assert "vest2" not in arguments.parse_args(["--paper", "--module", "spread"]).exchanges
 
 
 def test_paper_needs_a_paper_class_for_every_venue(use, monkeypatch, capsys):
@@ -557,10 +568,10 @@ def _hyperliquid_paper() -> bool:
 def test_the_real_pair_vest_and_hyperliquid_on_paper(xdg, capsys):
     """The flow the README shows, on the registry's own venues: each its own dialect, symbol
     rule, size step and fees."""
-    code, out, err = run(capsys, "--paper", "--json", "--module", "spread", "--exchanges", "vest,hyperliquid",
-                         "--coins", "BTC,ETH", "--once")
+    code, out, err = run(capsys, "--paper", "--json", "--module", "spread", "--once")  # the defaults
     assert code == 0, err
     doc = json.loads(out)
+    assert sorted(doc["venues"]) == ["hyperliquid", "vest"] and doc["coins"] == ["BTC", "ETH"]
     quotes = doc["quotes"]["BTC"]
     assert (quotes["vest"]["symbol"], quotes["hyperliquid"]["symbol"]) == ("BTC-PERP", "BTC")
     assert all(q["status"] == "ok" and q["best_bid"] < q["best_ask"] for c in doc["coins"]
