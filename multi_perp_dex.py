@@ -68,11 +68,11 @@ class MultiPerpDex(ABC):
         self.ws_client: Any = None
         #: which methods are served from a live WebSocket state (exactly mpdex's keys)
         self.ws_supported: dict[str, bool] = {k: False for k in WS_SUPPORT_KEYS}
-        #: seconds from the start of a ``create_order`` call after which no order it signed
-        #: can still be accepted by the venue (signature validity + the longest wait for a
-        #: rate-limit slot + the venue's clock tolerance); ``None`` when the venue sets no
-        #: such bound. A lookup by client order id that finds nothing after this long proves
-        #: the order was never placed; before it, "not found" proves nothing.
+        #: seconds an order, once signed, can still be accepted by the venue (the signature's
+        #: validity + the venue's clock tolerance); ``None`` when the venue sets no such bound.
+        #: A ``create_order`` call signs before it ends, so a lookup by client order id that
+        #: finds nothing this long after the call ended proves the order was never placed;
+        #: before that, "not found" proves nothing.
         self.order_validity: float | None = None
 
     @abstractmethod

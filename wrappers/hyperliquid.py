@@ -96,8 +96,8 @@ class HyperliquidExchange(HyperliquidMarketData, MultiPerpDexMixin, MultiPerpDex
     read / per signed attempt), ``resend_window`` (s a signed body may be resent when its
     fate is unknown), ``order_expiry`` (s, default 10: every order carries ``expiresAfter`` =
     its nonce + this, so a delayed copy can never land later), ``server_clock_skew`` (s the
-    server's clock may differ from ours, default 2; with the expiry and the queue wait it
-    makes ``order_validity``), ``order_queue_wait`` (s an action may wait for its rate-limit slot;
+    server's clock may differ from ours, default 2; with the expiry it makes
+    ``order_validity``), ``order_queue_wait`` (s an action may wait for its rate-limit slot;
     past that it is refused locally, unsent), ``rate_limits`` (``{"ip"|"address": (rate,
     burst)}``), ``retry``, ``lookup_attempts`` (``orderStatus`` tries before an order is
     declared unknown), and the injectable ``nonce_source``, ``clock_ms``, ``monotonic``,
@@ -170,11 +170,10 @@ class HyperliquidExchange(HyperliquidMarketData, MultiPerpDexMixin, MultiPerpDex
         if expiry < resend_window:
             raise ConfigError("order_expiry must be at least resend_window (a resent copy would be refused as expired)")
         self._signing = O.ActionSigning(self._signer, self._nonces, self.key.vault_address, self.key.is_mainnet,
-                                        order_expiry_ms=int(expiry * 1000))
-        # signed at most order_queue_wait after the call, refused by the server once its clock
-        # passes expiresAfter; its clock is assumed within server_clock_skew of ours
-        self.order_validity = (self.order_queue_wait + expiry
-                               + check_seconds(server_clock_skew, "server_clock_skew", allow_zero=True))
+                                        order_expiry_ms=int(expiry * 1000), clock_ms=clock_ms)
+        # refused by the server once its clock passes expiresAfter (the nonce, our clock at
+        # signing, + the expiry); its clock is assumed within server_clock_skew of ours
+        self.order_validity = expiry + check_seconds(server_clock_skew, "server_clock_skew", allow_zero=True)
         self._clock_ms, self._monotonic, self._sleep = clock_ms, monotonic, sleep
         self.rest = HyperliquidRestClient(self.key, timeout=timeout, order_timeout=order_timeout,
                                           resend_window=resend_window, rate_limits=rate_limits, retry=retry,

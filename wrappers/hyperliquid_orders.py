@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from mpdex.clock import now_ms
 from mpdex.errors import BadRequest, ExchangeError, InvalidOrder, MpdexError, OrderStateUnknown
 from mpdex.nonce import NonceSource
 from mpdex.orders import MarketRules, OrderPlan, SendOutcome, signed_fields_match
@@ -122,13 +123,15 @@ class ActionSigning:
     nonces: NonceSource
     vault_address: str | None
     is_mainnet: bool
-    #: orders carry ``expiresAfter = nonce + order_expiry_ms``: a copy delayed past it can
-    #: never land, so "not found" after it proves the order was never placed
+    #: orders carry ``expiresAfter`` = the clock at signing + ``order_expiry_ms``: a copy
+    #: delayed past it can never land, so "not found" after it proves it was never placed
     order_expiry_ms: int | None = None
+    #: the clock ``expiresAfter`` counts from (the nonce may run a few ms ahead of it)
+    clock_ms: Callable[[], int] = now_ms
 
     def body(self, action: Mapping[str, Any], *, expiring: bool = False) -> dict[str, Any]:
         nonce = self.nonces.next()
-        expires = nonce + self.order_expiry_ms if expiring and self.order_expiry_ms is not None else None
+        expires = self.clock_ms() + self.order_expiry_ms if expiring and self.order_expiry_ms is not None else None
         signature = self.signer.sign_l1(action, nonce, vault_address=self.vault_address, expires_after=expires,
                                         is_mainnet=self.is_mainnet)
         return exchange_body(action, nonce, signature, vault_address=self.vault_address, expires_after=expires)

@@ -97,7 +97,7 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
                           (default: ``recv_window``); past that it is refused locally with
                           ``RateLimitExceeded`` — nothing is signed or sent
       ``server_clock_skew`` seconds Vest's clock may trail ours (default 1.0: it refuses a
-                          ``time`` more than 1 s ahead of it); with the two above it makes
+                          ``time`` more than 1 s ahead of it); with ``recv_window`` it makes
                           ``order_validity``, after which a signed order can no longer land
       ``timeout``         seconds per REST read; ``order_timeout`` per signed-POST attempt
       ``rate_limits``     ``{"public"|"private"|"order": (rate, burst)}``
@@ -171,10 +171,10 @@ class VestExchange(VestReads, MultiPerpDexMixin, MultiPerpDex):
         #: a signed request whose rate-limit slot is further away than this is refused locally
         self.order_queue_wait = float(order_queue_wait) if order_queue_wait is not None else recv_window / 1000
         self.server_clock_skew = check_seconds(server_clock_skew, "server_clock_skew", allow_zero=True)
-        # signed at most order_queue_wait after the call; Vest accepts it while its clock is at
-        # most recvWindow past the signed time, and refuses a time more than 1 s ahead of its
-        # clock, so its clock trails ours by at most that much
-        self.order_validity = self.order_queue_wait + recv_window / 1000 + self.server_clock_skew
+        # Vest accepts a signed order while its clock is at most recvWindow past the signed
+        # time, and refuses a time more than 1 s ahead of its clock, so its clock trails ours
+        # by at most that much
+        self.order_validity = recv_window / 1000 + self.server_clock_skew
         self.use_ws = bool(use_ws)
         if isinstance(ws_max_age, bool) or not isinstance(ws_max_age, (int, float)) or not ws_max_age > 0:
             raise ConfigError("ws_max_age must be a positive number of seconds")

@@ -8,10 +8,10 @@
 * ``ExchangeError`` → ``refused``: nothing was placed.
 * ``NetworkError`` / ``OrderStateUnknown`` / anything unexpected / running past
   ``order_timeout`` → unknown: ``get_order(client_order_id=…)`` is polled until
-  ``reconcile_timeout`` — and, when the venue declares ``order_validity`` (the time after
-  which nothing a ``create_order`` call signed can still be accepted), at least until that
-  much time has passed since the call. Found → its fill. Never found by a read made after
-  the validity ended → ``absent`` (a proof: the order cannot land any more). Not found but
+  ``reconcile_timeout`` — and, when the venue declares ``order_validity`` (how long a signed
+  order can still be accepted), at least until that much time has passed since the call
+  ended (it signs before it ends). Found → its fill. Never found by a read made after that
+  → ``absent`` (a proof: the order cannot land any more). Not found but
   no such proof (the venue declares no validity, or the last read failed) → ``unresolved``:
   "not found yet" is never taken for "never placed". **The order is never sent again**: a
   retry is the caller's decision, with a new client order id, and only after ``refused`` /
@@ -136,17 +136,17 @@ def _is_open(status: Any) -> bool:
     return str(status or "").upper() in OPEN_STATUSES
 
 
-async def _poll(att: Attempt, s: Settings, called_at: float) -> None:
+async def _poll(att: Attempt, s: Settings, ended_at: float) -> None:
     """Read the order by client order id until it is final or the bound passes; an order
-    still open at the bound is cancelled and read once more. ``called_at`` is when the
-    ``create_order`` call began (monotonic)."""
+    still open at the bound is cancelled and read once more. ``ended_at`` is when the
+    ``create_order`` call returned or raised (monotonic): whatever it signed, it signed before."""
     leg, cid = att.leg, att.client_order_id
     if cid is None:
         att.state = "unresolved"
         att.error = (att.error or "") + " | the venue gave no client order id: the outcome cannot be reconciled"
         return
     validity = getattr(leg.exchange, "order_validity", None)
-    landing_ends = called_at + validity if isinstance(validity, (int, float)) else None
+    landing_ends = ended_at + validity if isinstance(validity, (int, float)) else None
     deadline = max(s.clock.monotonic() + s.reconcile_timeout, landing_ends or 0.0)
     proof = False  # a read that began after the order could no longer land, and found nothing
     delay = s.poll_interval
@@ -181,7 +181,7 @@ async def _poll(att: Attempt, s: Settings, called_at: float) -> None:
     if last == "absent" and not ever_found and proof:
         att.state = "absent"
         log.warning("arb %s: not found by client order id %.3gs after the call, when it could no longer land: "
-                    "it was not placed", att.tag(), s.clock.monotonic() - called_at)
+                    "it was not placed", att.tag(), s.clock.monotonic() - ended_at)
         return
     if last == "absent" and not ever_found:
         att.state = "unresolved"
@@ -224,7 +224,6 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
     att = Attempt(leg, purpose, side, size, reduce_only, slippage)
     att.client_order_id = _client_id(leg)
     log.info("arb send %s", att.tag())
-    called_at = settings.clock.monotonic()
     try:
         result = await _bounded(
             leg.exchange.create_order(leg.symbol, side, float(size), None, "market", is_reduce_only=reduce_only,
@@ -238,14 +237,16 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
         log.warning("arb %s: refused (%s)", att.tag(), att.error)
         return att
     except Exception as exc:  # NetworkError, OrderStateUnknown, a timeout, anything unexpected: unknown
+        ended_at = settings.clock.monotonic()
         att.error = why(exc)
         cid = getattr(exc, "client_order_id", None)
         if cid is not None and att.client_order_id is None:
             att.client_order_id = str(cid)
         log.warning("arb %s: outcome unknown (%s); reconciling by client order id", att.tag(), att.error)
-        await _poll(att, settings, called_at)
+        await _poll(att, settings, ended_at)
         log.info("arb %s: reconciled -> %s filled=%s", att.tag(), att.state, att.filled)
         return att
+    ended_at = settings.clock.monotonic()
     att.order = result
     if result.get("client_order_id"):
         att.client_order_id = str(result["client_order_id"])
@@ -254,13 +255,13 @@ async def send_order(leg: Leg, side: OrderSide, size: Decimal, *, purpose: Order
         att.fee = dec(result["fee"])
     sent = dec(result["size"]) if result.get("size") else size
     if _is_open(result.get("status")):
-        await _poll(att, settings, called_at)
+        await _poll(att, settings, ended_at)
     elif result.get("filled_size") is not None:
         _settle_state(att, dec(result["filled_size"]), sent)
     elif str(result.get("status", "")).upper() == "FILLED":
         _settle_state(att, sent, sent)
     else:
-        await _poll(att, settings, called_at)
+        await _poll(att, settings, ended_at)
     log.info("arb %s: %s filled=%s avg=%s", att.tag(), att.state, att.filled, att.avg_price)
     return att
 
