@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +27,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import eth_account
 from hyperliquid.utils.signing import order_request_to_order_wire, order_wires_to_order_action, sign_l1_action
 from hyperliquid.utils.types import Cloid
+from timing import median_us
 
 from mpdex.evm import KECCAK_BACKEND
 from wrappers.hyperliquid_auth import HyperliquidSigner
@@ -51,17 +49,6 @@ def reference(wallet: Any, i: int) -> tuple[dict[str, Any], dict[str, Any]]:
                "order_type": {"limit": {"tif": "Gtc"}}, "reduce_only": False, "cloid": Cloid.from_int(i + 1)}
     action = order_wires_to_order_action([order_request_to_order_wire(request, 0)])
     return action, sign_l1_action(wallet, action, None, NONCE0 + i, None, True)
-
-
-def median_us(fn: Callable[[int], Any], n: int) -> float:
-    for i in range(min(200, n)):  # warm-up
-        fn(i)
-    samples = []
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        fn(i)
-        samples.append(time.perf_counter_ns() - t0)
-    return statistics.median(samples) / 1000
 
 
 def main() -> None:

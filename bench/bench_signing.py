@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +25,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from eth_abi import encode as eth_abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from timing import median_us
 
 from mpdex.evm import KECCAK_BACKEND
 from mpdex.precision import fmt_fixed
@@ -56,17 +54,6 @@ def reference(account: Any, i: int) -> dict[str, Any]:
                                                  order["isBuy"], order["size"], order["limitPrice"], order["reduceOnly"]])
     sig = account.sign_message(encode_defunct(primitive=keccak256(encoded))).signature.hex()
     return {"order": order, "recvWindow": 5000, "signature": sig if sig.startswith("0x") else "0x" + sig}
-
-
-def median_us(fn: Callable[[int], Any], n: int) -> float:
-    for i in range(min(200, n)):  # warm-up
-        fn(i)
-    samples = []
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        fn(i)
-        samples.append(time.perf_counter_ns() - t0)
-    return statistics.median(samples) / 1000
 
 
 def main() -> None:

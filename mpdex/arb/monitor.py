@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -47,6 +47,26 @@ _NOT_SUPPORTED = "not supported by this venue"
 
 def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class _SlowRead:
+    """A read that changes rarely and may cost a REST call: cached per venue-coin for a TTL,
+    and never asked again of a venue that lacks it."""
+
+    capability: str  # the venue capability, the key of ``_lacks``
+    field: str  # the snapshot field it fills (``unavailable`` key)
+    attr: str  # the ``_Read`` attribute it sets
+    what: str  # for the log line
+    fetch: Callable[[MultiPerpDex, str], Awaitable[Any]]
+    parse: Callable[[Any], Any]
+
+
+_FUNDING = _SlowRead("funding", "funding_rate_per_hour", "funding", "funding rates", venue_api.get_funding_rate,
+                     lambda rate: (to_decimal(rate["funding_rate_per_hour"], "funding_rate_per_hour"),
+                                   to_decimal(rate["interval_hours"], "interval_hours")))
+_FEES = _SlowRead("fees", "taker_fee", "fee", "fee rates", venue_api.get_trading_fees,
+                  lambda fees: to_decimal(fees["taker"], "taker"))
 
 
 @dataclass
@@ -127,8 +147,8 @@ class SpreadMonitor:
         self._clock = clock
         self._sleep = sleep
         self._lacks: dict[tuple[str, str], str] = {}  # (venue, capability) -> reason, for good
-        self._fees: dict[tuple[str, str], tuple[float, Decimal]] = {}
-        self._funding: dict[tuple[str, str], tuple[float, tuple[Decimal, Decimal]]] = {}
+        self._ttl = {_FUNDING.capability: self.funding_ttl, _FEES.capability: self.fee_ttl}
+        self._cached: dict[tuple[str, str, str], tuple[float, Any]] = {}  # (capability, venue, symbol) -> (at, value)
         self._books_held: set[tuple[str, str]] = set()
         self._stragglers: set[asyncio.Task[None]] = set()  # timed-out reads still unwinding
 
@@ -170,57 +190,33 @@ class SpreadMonitor:
         except Exception as exc:
             read.unavailable["mark_price"] = why(exc)
 
-    async def _read_funding(self, venue: str, symbol: str, read: _Read) -> None:
+    async def _read_slow(self, kind: _SlowRead, venue: str, symbol: str, read: _Read) -> None:
         try:
-            rate = await venue_api.get_funding_rate(self.exchanges[venue], symbol)
-            value = (to_decimal(rate["funding_rate_per_hour"], "funding_rate_per_hour"),
-                     to_decimal(rate["interval_hours"], "interval_hours"))
+            value = kind.parse(await kind.fetch(self.exchanges[venue], symbol))
         except NotSupported as exc:
-            self._lacks[(venue, "funding")] = _NOT_SUPPORTED
-            log.info("arb monitor: %s has no funding rates (%s)", venue, exc)
-            read.unavailable["funding_rate_per_hour"] = _NOT_SUPPORTED
+            self._lacks[(venue, kind.capability)] = _NOT_SUPPORTED
+            log.info("arb monitor: %s has no %s (%s)", venue, kind.what, exc)
+            read.unavailable[kind.field] = _NOT_SUPPORTED
             return
         except Exception as exc:
-            read.unavailable["funding_rate_per_hour"] = why(exc)
+            read.unavailable[kind.field] = why(exc)
             return
-        self._funding[(venue, symbol)] = (self._clock.monotonic(), value)
-        read.funding = value
-
-    async def _read_fee(self, venue: str, symbol: str, read: _Read) -> None:
-        try:
-            fees = await venue_api.get_trading_fees(self.exchanges[venue], symbol)
-            value = to_decimal(fees["taker"], "taker")
-        except NotSupported as exc:
-            self._lacks[(venue, "fees")] = _NOT_SUPPORTED
-            log.info("arb monitor: %s has no fee rates (%s)", venue, exc)
-            read.unavailable["taker_fee"] = _NOT_SUPPORTED
-            return
-        except Exception as exc:
-            read.unavailable["taker_fee"] = why(exc)
-            return
-        self._fees[(venue, symbol)] = (self._clock.monotonic(), value)
-        read.fee = value
+        self._cached[(kind.capability, venue, symbol)] = (self._clock.monotonic(), value)
+        setattr(read, kind.attr, value)
 
     def _jobs(self, venue: str, symbol: str, read: _Read, now: float) -> list[tuple[str, Coroutine[Any, Any, None]]]:
         """The reads one venue-coin needs now (cached fee / funding and known gaps skip theirs)."""
         jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
             ("book", self._read_book(venue, symbol, read)), ("mark_price", self._read_mark(venue, symbol, read))]
-        lacks = self._lacks.get((venue, "funding"))
-        cached_funding = self._funding.get((venue, symbol))
-        if lacks:
-            read.unavailable["funding_rate_per_hour"] = lacks
-        elif cached_funding is not None and now - cached_funding[0] <= self.funding_ttl:
-            read.funding = cached_funding[1]
-        else:
-            jobs.append(("funding_rate_per_hour", self._read_funding(venue, symbol, read)))
-        lacks = self._lacks.get((venue, "fees"))
-        cached_fee = self._fees.get((venue, symbol))
-        if lacks:
-            read.unavailable["taker_fee"] = lacks
-        elif cached_fee is not None and now - cached_fee[0] <= self.fee_ttl:
-            read.fee = cached_fee[1]
-        else:
-            jobs.append(("taker_fee", self._read_fee(venue, symbol, read)))
+        for kind in (_FUNDING, _FEES):
+            lacks = self._lacks.get((venue, kind.capability))
+            cached = self._cached.get((kind.capability, venue, symbol))
+            if lacks:
+                read.unavailable[kind.field] = lacks
+            elif cached is not None and now - cached[0] <= self._ttl[kind.capability]:
+                setattr(read, kind.attr, cached[1])
+            else:
+                jobs.append((kind.field, self._read_slow(kind, venue, symbol, read)))
         return jobs
 
     async def _read_all(self, pairs: list[tuple[str, str]]) -> list[_Read]:
